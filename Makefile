@@ -1,0 +1,47 @@
+# Adversarial Workbench — developer entry points.
+#   make run     start the desktop application
+#   make test    the whole default test suite (what CI runs)
+#   make zoo     retrain the built-in models (needs Debian's dataset-fashion-mnist)
+#   make bench   benchmarks (pytest -m bench)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# System libraries that Qt needs to run offscreen / under Xvfb.
+SYSTEM_PACKAGES := libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 fonts-dejavu-core dataset-fashion-mnist
+FASHION_MNIST := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+
+.PHONY: run test zoo bench screenshots system-packages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test,bench]"
+	touch $(STAMP)
+
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then apt-get install -y --no-install-recommends $$missing; \
+	  else echo "Missing system packages:$$missing (install them with apt-get)"; fi; \
+	fi
+
+run: $(STAMP)
+	$(BIN)/workbench
+
+test: $(STAMP) system-packages
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+$(FASHION_MNIST):
+	apt-get install -y dataset-fashion-mnist
+
+zoo: $(STAMP) $(FASHION_MNIST)
+	$(BIN)/workbench zoo train fashion-cnn
+
+bench: $(STAMP) $(FASHION_MNIST)
+	$(BIN)/python -m pytest -q -m bench -s tests/bench
+
+clean:
+	rm -rf $(VENV) build dist

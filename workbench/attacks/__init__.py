@@ -1,0 +1,10 @@
+"""Evasion attacks, one per file, registered by id in :data:`ATTACKS`.
+
+White-box attacks take a :class:`~workbench.core.model.ModelHandle`; black-box ones only an
+oracle. Every attack is a generator of events (see :mod:`workbench.attacks.base`).
+"""
+from workbench.attacks import fgsm, pgd  # noqa: F401  (registration)
+from workbench.attacks.base import Attack, run_to_end
+from workbench.attacks.registry import ATTACKS
+
+__all__ = ["ATTACKS", "Attack", "run_to_end"]

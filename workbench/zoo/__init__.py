@@ -1,0 +1,1 @@
+"""Built-in architectures, training recipes, synthetic datasets and model cards."""
