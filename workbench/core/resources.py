@@ -8,12 +8,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import workbench
-
 
 @lru_cache(maxsize=1)
 def resources_root() -> Path:
-    package = Path(workbench.__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]
     for candidate in (package / "resources", package.parent / "resources"):
         if candidate.is_dir():
             return candidate
