@@ -7,7 +7,7 @@ remaining iterations cost only what is still being attacked.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generator
+from typing import ClassVar, Generator
 
 import torch
 
@@ -16,6 +16,11 @@ from workbench.attacks.base import Attack, Problem, step_event
 from workbench.attacks.registry import ATTACKS
 from workbench.core.events import AttackStep
 from workbench.core.params import param
+
+
+def automatic_step_size(eps: float, steps: int, step_size: float) -> float:
+    """``step_size``, or Madry et al.'s rule of thumb 2.5·ε/steps when it is 0."""
+    return step_size if step_size > 0 else 2.5 * eps / steps
 
 
 def projected_gradient_ascent(
@@ -60,57 +65,61 @@ def projected_gradient_ascent(
     return x_adv
 
 
+class ProjectedGradientAttack(Attack):
+    """PGD inside the norm ball given by ``ball`` (its params: eps, steps, step_size,
+    random_start, early_stop)."""
+
+    ball: ClassVar[type]
+
+    def iterate(self, problem: Problem):
+        p = self.params
+        return (
+            yield from projected_gradient_ascent(
+                problem,
+                self.ball(p.eps),
+                step_size=automatic_step_size(p.eps, p.steps, p.step_size),
+                steps=p.steps,
+                random_start=p.random_start,
+                early_stop=p.early_stop,
+            )
+        )
+
+
 @dataclass(frozen=True)
 class PGDParams:
     eps: float = param(0.03, title="ε (L∞ budget)", description="Largest change of any pixel value", unit="pixel value", low=0.0, high=1.0)
     steps: int = param(40, title="Steps", description="Number of gradient steps", low=1, high=10000)
-    step_size: float = param(0.01, title="Step size α", description="Change per step before projection", unit="pixel value", low=0.0, high=1.0)
+    step_size: float = param(0.0, title="Step size α", description="Change per step before projection; 0 = automatic, 2.5·ε/steps", unit="pixel value", low=0.0, high=1.0)
     random_start: bool = param(True, title="Random start", description="Start from a uniform random point in the ε-ball")
     early_stop: bool = param(True, title="Early stop", description="Stop attacking each image as soon as it is misclassified (or reaches the target)")
 
 
 @ATTACKS.register
-class PGD(Attack):
+class PGD(ProjectedGradientAttack):
     id = "pgd"
     title = "PGD (L∞)"
     summary = "Iterated signed-gradient steps projected onto an L∞ ball around the image."
     paper = "Madry et al., Towards Deep Learning Models Resistant to Adversarial Attacks, ICLR 2018"
     norm = "linf"
     Params = PGDParams
-
-    def iterate(self, problem: Problem):
-        p = self.params
-        return (
-            yield from projected_gradient_ascent(
-                problem, LinfBall(p.eps), step_size=p.step_size, steps=p.steps,
-                random_start=p.random_start, early_stop=p.early_stop,
-            )
-        )
+    ball = LinfBall
 
 
 @dataclass(frozen=True)
 class PGDL2Params:
     eps: float = param(1.5, title="ε (L2 budget)", description="Largest L2 norm of the perturbation", unit="L2 norm", low=0.0, high=1000.0)
     steps: int = param(40, title="Steps", description="Number of gradient steps", low=1, high=10000)
-    step_size: float = param(0.2, title="Step size α", description="L2 length of each step before projection", unit="L2 norm", low=0.0, high=1000.0)
+    step_size: float = param(0.0, title="Step size α", description="L2 length of each step before projection; 0 = automatic, 2.5·ε/steps", unit="L2 norm", low=0.0, high=1000.0)
     random_start: bool = param(True, title="Random start", description="Start from a uniform random point in the ε-ball")
     early_stop: bool = param(True, title="Early stop", description="Stop attacking each image as soon as it is misclassified (or reaches the target)")
 
 
 @ATTACKS.register
-class PGDL2(Attack):
+class PGDL2(ProjectedGradientAttack):
     id = "pgd-l2"
     title = "PGD (L2)"
     summary = "Iterated normalized-gradient steps projected onto an L2 ball around the image."
     paper = "Madry et al., Towards Deep Learning Models Resistant to Adversarial Attacks, ICLR 2018"
     norm = "l2"
     Params = PGDL2Params
-
-    def iterate(self, problem: Problem):
-        p = self.params
-        return (
-            yield from projected_gradient_ascent(
-                problem, L2Ball(p.eps), step_size=p.step_size, steps=p.steps,
-                random_start=p.random_start, early_stop=p.early_stop,
-            )
-        )
+    ball = L2Ball

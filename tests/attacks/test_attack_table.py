@@ -1,0 +1,126 @@
+"""Table-driven checks of every registered attack on the shipped model (ARCHITECTURE.md,
+"Tests and benchmarks"): untargeted and targeted success, the norm bound, the mask invariant,
+determinism under a seed, and that closing the generator mid-run leaves nothing behind."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+import torch
+
+from workbench.attacks import ATTACKS, run_to_end
+from workbench.core.events import AttackResult, AttackStep
+
+# id → (params, minimum untargeted success, minimum targeted success, norm, bound)
+TABLE = {
+    "fgsm": ({"eps": 0.15}, 0.6, 0.15, "linf", 0.15),
+    "pgd": ({"eps": 0.1, "steps": 20}, 0.95, 0.6, "linf", 0.1),
+    "pgd-l2": ({"eps": 3.0, "steps": 20}, 0.95, 0.6, "l2", 3.0),
+}
+TOLERANCE = {"linf": 1e-6, "l2": 1e-4}
+
+
+def test_every_registered_attack_has_a_row():
+    assert set(ATTACKS.ids()) == set(TABLE), "add a row to TABLE for every new attack"
+
+
+def _attack(attack_id):
+    params = TABLE[attack_id][0]
+    return ATTACKS.get(attack_id)(**params)
+
+
+def _norms(result, x):
+    delta = result.x_adv.double() - x.double()
+    return {
+        "linf": delta.flatten(1).abs().amax(1),
+        "l2": delta.flatten(1).norm(dim=1),
+    }
+
+
+@pytest.mark.parametrize("attack_id", sorted(TABLE))
+def test_untargeted_success_and_norm_bound(attack_id, fashion_model, fashion_batch):
+    x, y = fashion_batch
+    _, minimum, _, norm, bound = TABLE[attack_id]
+    result = run_to_end(_attack(attack_id).run(fashion_model, x, y, seed=0))
+    predicted = result.probs.argmax(1)
+    assert torch.equal(result.success, predicted != y)
+    assert result.success.float().mean() >= minimum
+    assert _norms(result, x)[norm].max() <= bound + TOLERANCE[norm]
+    assert result.x_adv.min() >= 0 and result.x_adv.max() <= 1
+
+
+@pytest.mark.parametrize("attack_id", sorted(TABLE))
+def test_targeted_success(attack_id, fashion_model, fashion_batch):
+    x, y = fashion_batch
+    target = (y + 1) % fashion_model.num_classes
+    minimum, norm, bound = TABLE[attack_id][2:]
+    result = run_to_end(_attack(attack_id).run(fashion_model, x, y, target=target, seed=0))
+    assert torch.equal(result.success, result.probs.argmax(1) == target)
+    assert result.success.float().mean() >= minimum
+    assert _norms(result, x)[norm].max() <= bound + TOLERANCE[norm]
+
+
+@pytest.mark.parametrize("attack_id", sorted(TABLE))
+def test_mask_invariant(attack_id, fashion_model, fashion_batch):
+    x, y = fashion_batch
+    generator = torch.Generator().manual_seed(1)
+    mask = (torch.rand(x.shape[0], 1, *x.shape[2:], generator=generator) < 0.4).float()
+    result = run_to_end(_attack(attack_id).run(fashion_model, x, y, mask=mask, seed=0))
+    outside = (mask == 0).expand_as(x)
+    assert torch.equal(result.x_adv[outside], x[outside])
+    assert result.x_adv.min() >= 0 and result.x_adv.max() <= 1
+    assert (result.x_adv != x).any(), "the attack changed nothing inside the mask"
+
+
+@pytest.mark.parametrize("attack_id", sorted(TABLE))
+def test_every_step_respects_the_mask(attack_id, fashion_model, fashion_batch):
+    x, y = fashion_batch
+    mask = torch.zeros(1, 1, *x.shape[2:])
+    mask[..., 8:20, 8:20] = 1
+    steps = [e for e in _attack(attack_id).run(fashion_model, x, y, mask=mask, seed=0)
+             if isinstance(e, AttackStep)]
+    assert steps
+    outside = (mask == 0).expand_as(x)
+    for step in steps:
+        assert torch.equal(step.x_adv[outside], x[outside])
+
+
+@pytest.mark.parametrize("attack_id", sorted(TABLE))
+def test_same_seed_same_result(attack_id, fashion_model, fashion_batch):
+    x, y = fashion_batch
+    first = run_to_end(_attack(attack_id).run(fashion_model, x, y, seed=7))
+    second = run_to_end(_attack(attack_id).run(fashion_model, x, y, seed=7))
+    assert torch.equal(first.x_adv, second.x_adv)
+    assert torch.equal(first.success, second.success)
+
+
+@pytest.mark.parametrize("attack_id", sorted(TABLE))
+def test_closing_mid_run_leaves_nothing_behind(attack_id, fashion_model, fashion_batch):
+    x, y = fashion_batch
+    threads_before = set(threading.enumerate())
+    grad_before = torch.is_grad_enabled()
+    events = _attack(attack_id).run(fashion_model, x, y, seed=3)
+    first = next(events)
+    assert isinstance(first, (AttackStep, AttackResult))
+    events.close()
+    assert torch.is_grad_enabled() == grad_before
+    assert set(threading.enumerate()) <= threads_before
+    assert not any(p.requires_grad for p in fashion_model.module.parameters())
+    # The model is untouched: a fresh run gives the same result as one on a fresh handle.
+    again = run_to_end(_attack(attack_id).run(fashion_model, x, y, seed=3))
+    reference = run_to_end(_attack(attack_id).run(fashion_model, x.clone(), y.clone(), seed=3))
+    assert torch.equal(again.x_adv, reference.x_adv)
+
+
+@pytest.mark.parametrize("attack_id", sorted(TABLE))
+def test_events_are_consistent(attack_id, fashion_model, fashion_batch):
+    x, y = fashion_batch
+    events = list(_attack(attack_id).run(fashion_model, x, y, seed=0))
+    *steps, result = events
+    assert isinstance(result, AttackResult)
+    assert all(isinstance(s, AttackStep) for s in steps)
+    assert [s.iteration for s in steps] == list(range(1, len(steps) + 1))
+    for step in steps:
+        assert step.x_adv.shape == x.shape and step.probs.shape == (x.shape[0], fashion_model.num_classes)
+        assert torch.allclose(step.probs.sum(1), torch.ones(x.shape[0]), atol=1e-4)
+    assert result.iterations == len(steps)

@@ -1,0 +1,153 @@
+"""Attack a whole image set in batches and measure the outcome — the batch path that the
+command line, the GUI's batch mode and the benchmarks share.
+
+``evaluate_attack`` is a generator: it yields every attack event of every batch wrapped in a
+:class:`BatchStep`, and ends with one :class:`Evaluation` holding the adversarial images and
+the summary metrics.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import torch
+
+from workbench.attacks.base import Attack
+from workbench.core.events import AttackResult, AttackStep
+from workbench.core.model import ModelHandle
+
+
+@dataclass(frozen=True)
+class BatchStep:
+    """An attack event of one batch: ``batch`` of ``batches``, covering images ``start``…"""
+
+    batch: int
+    batches: int
+    start: int
+    event: AttackStep | AttackResult
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Outcome of attacking an image set.
+
+    ``labels`` are the true labels (−1 where unknown); ``goal_labels`` the labels attacked
+    (the true label, or the clean prediction where it is unknown).
+    """
+
+    x: torch.Tensor
+    x_adv: torch.Tensor
+    labels: torch.Tensor
+    goal_labels: torch.Tensor
+    target: torch.Tensor | None
+    clean_pred: torch.Tensor
+    adv_pred: torch.Tensor
+    adv_probs: torch.Tensor
+    success: torch.Tensor
+    mask: torch.Tensor
+    iterations: list[int]
+    queries: int
+    seconds: float
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def evaluate_attack(
+    attack: Attack,
+    model: ModelHandle,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    mask: torch.Tensor | None = None,
+    target: torch.Tensor | None = None,
+    seed: int = 0,
+    batch_size: int = 256,
+) -> Iterator[BatchStep | Evaluation]:
+    """Attack ``images`` batch by batch; the final event is an :class:`Evaluation`.
+
+    Batch ``b`` is attacked with seed ``seed + b`` so that results do not depend on how far a
+    consumer read before; the same seed and batch size give the same result on one device.
+    """
+    n = images.shape[0]
+    labels = torch.as_tensor(labels, dtype=torch.long).reshape(-1)
+    if mask is None:
+        mask = torch.ones(1, 1, *images.shape[2:])
+    mask = (torch.as_tensor(mask, dtype=torch.float32) > 0).float()
+    if mask.dim() == 2:
+        mask = mask[None, None]
+    mask = mask.expand(n, -1, -1, -1) if mask.shape[0] == 1 else mask
+    if target is not None:
+        target = torch.as_tensor(target, dtype=torch.long).reshape(-1).expand(n).clone()
+    started = time.perf_counter()
+    clean_pred = model.predict(images).argmax(dim=1)
+    goal_labels = torch.where(labels >= 0, labels, clean_pred)
+    batches = max(1, -(-n // batch_size))
+    x_adv = images.clone()
+    success = torch.zeros(n, dtype=torch.bool)
+    adv_probs = torch.zeros(n, model.num_classes)
+    iterations: list[int] = []
+    queries = 0
+    for b in range(batches):
+        lo, hi = b * batch_size, min(n, (b + 1) * batch_size)
+        events = attack.run(
+            model, images[lo:hi], goal_labels[lo:hi], mask=mask[lo:hi],
+            target=None if target is None else target[lo:hi], seed=seed + b,
+        )
+        try:
+            for event in events:
+                yield BatchStep(batch=b + 1, batches=batches, start=lo, event=event)
+                if isinstance(event, AttackResult):
+                    x_adv[lo:hi] = event.x_adv
+                    success[lo:hi] = event.success
+                    adv_probs[lo:hi] = event.probs
+                    iterations.append(event.iterations)
+                    queries += event.queries
+        finally:
+            events.close()
+    seconds = time.perf_counter() - started
+    adv_pred = adv_probs.argmax(dim=1)
+    evaluation = Evaluation(
+        x=images, x_adv=x_adv, labels=labels, goal_labels=goal_labels, target=target,
+        clean_pred=clean_pred, adv_pred=adv_pred, adv_probs=adv_probs, success=success,
+        mask=mask, iterations=iterations, queries=queries, seconds=seconds,
+    )
+    yield Evaluation(**{**evaluation.__dict__, "summary": summarize(evaluation)})
+
+
+def summarize(e: Evaluation) -> dict[str, Any]:
+    """The summary metrics of an evaluation (the CLI's ``--json`` object).
+
+    Accuracies count images with a known label; ``success_rate`` is the fraction of all images
+    whose adversarial version meets the goal (misclassified, or classified as the target);
+    ``success_rate_on_correct`` the same among images the model got right to begin with.
+    """
+    n = e.x.shape[0]
+    known = e.labels >= 0
+    delta = e.x_adv.double() - e.x.double()
+    changed = delta != 0
+    outside = changed & (e.mask == 0).expand_as(changed)
+    correct = known & (e.clean_pred == e.labels)
+
+    def fraction(values: torch.Tensor, over: torch.Tensor | None = None) -> float | None:
+        if over is not None:
+            values = values[over]
+        return round(values.float().mean().item(), 6) if values.numel() else None
+
+    flat = delta.reshape(n, -1)
+    return {
+        "n": n,
+        "labelled": int(known.sum()),
+        "targeted": e.target is not None,
+        "clean_accuracy": fraction(e.clean_pred == e.labels, known),
+        "adversarial_accuracy": fraction(e.adv_pred == e.labels, known),
+        "success_rate": fraction(e.success),
+        "success_rate_on_correct": fraction(e.success, correct),
+        "max_linf": round(flat.abs().max().item(), 6) if n else 0.0,
+        "mean_linf": round(flat.abs().amax(dim=1).mean().item(), 6) if n else 0.0,
+        "mean_l2": round(flat.norm(dim=1).mean().item(), 6) if n else 0.0,
+        "mean_l0": round(changed.any(dim=1).reshape(n, -1).sum(dim=1).float().mean().item(), 3) if n else 0.0,
+        "pixels_changed_outside_mask": int(outside.sum()),
+        "iterations_mean": round(sum(e.iterations) / len(e.iterations), 3) if e.iterations else 0,
+        "queries": e.queries,
+        "seconds": round(e.seconds, 3),
+    }

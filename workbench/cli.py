@@ -1,0 +1,422 @@
+"""The ``workbench`` command: the engine in batch, progress on stderr, results on stdout.
+
+Every subcommand consumes the same engine generators as the GUI. Bad arguments, unknown
+parameters, out-of-range values and unreadable files end with exit code 2 and a one-line
+message naming the problem — never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+
+
+class UsageError(Exception):
+    """A command-line value that cannot be used; the message names it."""
+
+
+# -- argument parsing ----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="Adversarial Workbench: attack and defend models and watch it happen. "
+        "Without a subcommand, starts the desktop application.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("gui", help="start the desktop application (the default)")
+
+    models = sub.add_parser("models", help="list the built-in models with their card metrics")
+    models.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    attacks = sub.add_parser("attacks", help="list the attacks with their declared parameters")
+    attacks.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    predict = sub.add_parser("predict", help="classify images with a model")
+    _add_model_arguments(predict)
+    _add_data_arguments(predict)
+    predict.add_argument("--json", action="store_true", help="print one JSON object")
+
+    attack = sub.add_parser("attack", help="run an evasion attack on images")
+    _add_model_arguments(attack)
+    _add_data_arguments(attack)
+    attack.add_argument("--attack", required=True, help="attack id (see `workbench attacks`)")
+    attack.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                        help="an attack parameter; repeat for several")
+    attack.add_argument("--target", help="target class (name or index) for a targeted attack")
+    masks = attack.add_mutually_exclusive_group()
+    masks.add_argument("--mask", metavar="FILE.png", help="mask PNG: white where pixels may change")
+    masks.add_argument("--mask-rect", metavar="X,Y,W,H",
+                       help="rectangular mask in model pixel coordinates")
+    attack.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    attack.add_argument("--batch-size", type=int, default=256, help="images per batch (default 256)")
+    attack.add_argument("--out", metavar="DIR", help="write the run record and adversarial PNGs here")
+    attack.add_argument("--json", action="store_true", help="print one JSON summary object")
+
+    zoo = sub.add_parser("zoo", help="built-in model recipes")
+    zoo_sub = zoo.add_subparsers(dest="zoo_command", metavar="ACTION", required=True)
+    train = zoo_sub.add_parser("train", help="retrain a built-in model from its recipe")
+    train.add_argument("model_id", help="built-in model id, e.g. fashion-cnn")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default=None, help="cpu or cuda (default: CUDA when available)")
+    return parser
+
+
+def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model")
+    group.add_argument("--model", required=True, help="built-in model id or a model file")
+    group.add_argument("--arch", help="architecture of a weights file (zoo name or torchvision name)")
+    group.add_argument("--input-size", metavar="HxW", help="input size of a model file, e.g. 224x224")
+    group.add_argument("--channels", type=int, choices=(1, 3), help="input channels of a model file")
+    group.add_argument("--mean", metavar="M[,M,M]", help="normalization mean of a model file")
+    group.add_argument("--std", metavar="S[,S,S]", help="normalization std of a model file")
+    group.add_argument("--labels", metavar="FILE", help="class names, one per line (or a JSON list)")
+    group.add_argument("--trust-pickle", action="store_true",
+                       help="allow loading a pickled model, which can run code: only for trusted files")
+    group.add_argument("--device", default=None, help="cpu or cuda (default: CUDA when available)")
+
+
+def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("data")
+    group.add_argument("--data", required=True,
+                       help="samples:fashion-mnist, fashion-mnist:test, a folder or an image file")
+    group.add_argument("--limit", type=int, help="use only the first N images")
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _floats(text: str | None, option: str) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise UsageError(f"{option}: '{text}' is not a comma-separated list of numbers") from None
+
+
+def _input_spec(args: argparse.Namespace):
+    from workbench.core.spec import InputSpec
+
+    given = [args.input_size, args.channels, args.mean, args.std]
+    if all(v is None for v in given):
+        return None
+    if args.input_size is None:
+        raise UsageError("--input-size is needed with --channels/--mean/--std")
+    try:
+        parts = [int(v) for v in args.input_size.lower().replace("×", "x").split("x")]
+    except ValueError:
+        raise UsageError(f"--input-size: '{args.input_size}' is not of the form HxW") from None
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2:
+        raise UsageError(f"--input-size: '{args.input_size}' is not of the form HxW")
+    channels = args.channels or 3
+    try:
+        return InputSpec(
+            channels=channels, height=parts[0], width=parts[1],
+            mean=_floats(args.mean, "--mean") or (0.0,),
+            std=_floats(args.std, "--std") or (1.0,),
+        )
+    except ValueError as error:
+        raise UsageError(f"input spec: {error}") from None
+
+
+def load_model_from_args(args: argparse.Namespace):
+    from workbench.core.loaders import load_labels_file, load_model
+
+    labels = load_labels_file(args.labels) if args.labels else None
+    return load_model(
+        args.model, arch=args.arch, input_spec=_input_spec(args), labels=labels,
+        device=args.device, trust_pickle=args.trust_pickle,
+    )
+
+
+def load_data_from_args(args: argparse.Namespace, model):
+    from workbench.core.datasets import open_data
+
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    data = open_data(args.data, model.spec, model.labels, limit=args.limit)
+    for name, reason in data.skipped:
+        _progress(f"skipped {name}: {reason}")
+    return data
+
+
+def _mask_from_args(args: argparse.Namespace, model):
+    from workbench.core.masks import load_mask_png, rect_mask
+
+    size = (model.spec.height, model.spec.width)
+    if args.mask:
+        return load_mask_png(args.mask, size)
+    if args.mask_rect:
+        try:
+            x, y, w, h = (int(v) for v in args.mask_rect.split(","))
+        except ValueError:
+            raise UsageError(f"--mask-rect: '{args.mask_rect}' is not X,Y,W,H in whole pixels") from None
+        return rect_mask(x, y, w, h, size)
+    return None
+
+
+def _progress(message: str, *, final: bool = True) -> None:
+    stream = sys.stderr
+    if stream.isatty() and not final:
+        stream.write("\r" + message[:120].ljust(120))
+    elif final:
+        stream.write(("\r" if stream.isatty() else "") + message + "\n")
+    stream.flush()
+
+
+def _emit(data: Any, as_json: bool, table: str) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False) if as_json else table)
+
+
+# -- subcommands ---------------------------------------------------------------------------------
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from workbench.gui.app import main as gui_main
+
+    return gui_main([])
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from workbench.core.loaders import builtin_models
+
+    cards = builtin_models()
+    rows = [
+        {
+            "id": card["id"],
+            "title": card.get("title", ""),
+            "input": card["input"],
+            "classes": len(card["labels"]),
+            "metrics": card.get("metrics", {}),
+            "trained_with": card.get("trained_with", ""),
+        }
+        for card in cards
+    ]
+    lines = [f"{'id':<16} {'input':<10} {'classes':>7}  {'test accuracy':>13}  title"]
+    for row in rows:
+        spec = row["input"]
+        accuracy = row["metrics"].get("test_accuracy")
+        lines.append(
+            f"{row['id']:<16} {spec['channels']}x{spec['height']}x{spec['width']:<6} {row['classes']:>7}  "
+            f"{(f'{accuracy * 100:.2f} %' if accuracy is not None else '-'):>13}  {row['title']}"
+        )
+    _emit(rows, args.json, "\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_attacks(args: argparse.Namespace) -> int:
+    from workbench.attacks import ATTACKS
+
+    infos = [attack.info() for attack in ATTACKS]
+    lines = []
+    for info in infos:
+        lines.append(f"{info['id']}  ({info['access']}, {info['norm']}) — {info['summary']}")
+        lines.append(f"    {info['paper']}")
+        for p in info["parameters"]:
+            bounds = ""
+            if p["choices"]:
+                bounds = f" one of {', '.join(p['choices'])}"
+            elif p["low"] is not None or p["high"] is not None:
+                bounds = f" in [{p['low']}, {p['high']}]"
+            lines.append(f"    {p['name']:<14} {p['type']:<5} default {p['default']!s:<8}{bounds} — {p['description']}")
+    _emit(infos, args.json, "\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    model = load_model_from_args(args)
+    data = load_data_from_args(args, model)
+    probs = model.predict(data.images)
+    confidence, predicted = probs.max(dim=1)
+    known = data.labels >= 0
+    correct = (predicted == data.labels)[known]
+    items = [
+        {
+            "name": name,
+            "label": model.labels[int(label)] if label >= 0 else None,
+            "predicted": model.labels[int(p)],
+            "confidence": round(float(c), 6),
+        }
+        for name, label, p, c in zip(data.names, data.labels, predicted, confidence)
+    ]
+    result = {
+        "model": model.model_id,
+        "n": len(items),
+        "accuracy": round(correct.float().mean().item(), 6) if correct.numel() else None,
+        "skipped": [{"name": n, "reason": r} for n, r in data.skipped],
+        "predictions": items,
+    }
+    table = "\n".join(
+        f"{i['name']}: {i['predicted']} ({i['confidence'] * 100:.1f} %)"
+        + (f"  [true: {i['label']}]" if i["label"] is not None else "")
+        for i in items
+    )
+    if result["accuracy"] is not None:
+        table += f"\naccuracy {result['accuracy'] * 100:.2f} % on {int(known.sum())} labelled images"
+    _emit(result, args.json, table)
+    return EXIT_OK
+
+
+def cmd_attack(args: argparse.Namespace) -> int:
+    from workbench.attacks import ATTACKS
+    from workbench.attacks.evaluate import BatchStep, evaluate_attack
+    from workbench.core.events import AttackResult
+    from workbench.core.params import as_dict, parse_assignments
+
+    attack_class = ATTACKS.get(args.attack)
+    attack = attack_class(**parse_assignments(args.param))
+    if args.batch_size < 1:
+        raise UsageError("--batch-size must be at least 1")
+    model = load_model_from_args(args)
+    data = load_data_from_args(args, model)
+    mask = _mask_from_args(args, model)
+    target = None
+    if args.target is not None:
+        try:
+            target = model.label_index(args.target)
+        except ValueError as error:
+            raise UsageError(f"--target: {error}") from None
+    events = evaluate_attack(
+        attack, model, data.images, data.labels, mask=mask, target=target,
+        seed=args.seed, batch_size=args.batch_size,
+    )
+    evaluation = None
+    for event in events:
+        if isinstance(event, BatchStep):
+            step = event.event
+            if isinstance(step, AttackResult):
+                _progress(f"batch {event.batch}/{event.batches}: success "
+                          f"{int(step.success.sum())}/{step.success.numel()}", final=True)
+            else:
+                _progress(f"batch {event.batch}/{event.batches}  step {step.iteration}/{step.total}  "
+                          f"success {int(step.success.sum())}/{step.success.numel()}", final=False)
+        else:
+            evaluation = event
+    summary = {
+        "attack": attack_class.id,
+        "model": model.model_id,
+        "data": args.data,
+        "params": as_dict(attack.params),
+        "seed": args.seed,
+        **evaluation.summary,
+        "skipped": len(data.skipped),
+    }
+    if args.out:
+        summary["run_folder"] = str(_write_attack_run(args, model, data, attack, evaluation, summary))
+    if args.json:
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        print(_attack_table(summary))
+    return EXIT_OK
+
+
+def _attack_table(s: dict[str, Any]) -> str:
+    def percent(value):
+        return "-" if value is None else f"{value * 100:.1f} %"
+
+    lines = [
+        f"{s['attack']} on {s['model']} ({s['n']} images, {s['seconds']:.2f} s)",
+        f"  clean accuracy        {percent(s['clean_accuracy'])}",
+        f"  adversarial accuracy  {percent(s['adversarial_accuracy'])}",
+        f"  success rate          {percent(s['success_rate'])}",
+        f"  max L∞ {s['max_linf']:.4f}   mean L2 {s['mean_l2']:.4f}   mean L0 {s['mean_l0']:.1f}",
+        f"  pixels changed outside the mask: {s['pixels_changed_outside_mask']}",
+    ]
+    if "run_folder" in s:
+        lines.append(f"  run written to {s['run_folder']}")
+    return "\n".join(lines)
+
+
+def _write_attack_run(args, model, data, attack, evaluation, summary) -> Path:
+    from workbench.core.images import save_png
+    from workbench.core.params import as_dict
+    from workbench.core.runs import RunRecord, base_config, write_run
+
+    config = base_config(
+        kind="attack",
+        algorithm=attack.id,
+        params=as_dict(attack.params),
+        model={"id": model.model_id, "weight_hash": model.weight_hash, "input": model.spec.as_dict()},
+        data={"source": args.data, "limit": args.limit, "names": data.names},
+        seed=args.seed,
+        batch_size=args.batch_size,
+        target=args.target,
+        mask={"file": args.mask, "rect": args.mask_rect},
+        device=str(model.device),
+    )
+    per_image = [
+        {
+            "name": name,
+            "label": int(label),
+            "clean": model.labels[int(c)],
+            "adversarial": model.labels[int(a)],
+            "success": bool(s),
+        }
+        for name, label, c, a, s in zip(
+            data.names, evaluation.labels, evaluation.clean_pred, evaluation.adv_pred, evaluation.success
+        )
+    ]
+    artifacts = {}
+    for i, image in enumerate(evaluation.x_adv):
+        artifacts[f"adversarial/{i:05d}.png"] = (lambda path, image=image: save_png(path, image))
+    return write_run(
+        args.out,
+        RunRecord(config=config, metrics={**summary, "images": per_image}, artifacts=artifacts),
+    )
+
+
+def cmd_zoo(args: argparse.Namespace) -> int:
+    from workbench.core.events import TrainEpoch, TrainResult
+    from workbench.zoo.recipes import train
+
+    for event in train(args.model_id, seed=args.seed, device=args.device):
+        if isinstance(event, TrainEpoch):
+            test = "" if event.test_accuracy is None else f"  test accuracy {event.test_accuracy * 100:.2f} %"
+            _progress(f"epoch {event.epoch}/{event.epochs}  loss {event.train_loss:.4f}  "
+                      f"train accuracy {event.train_accuracy * 100:.2f} %{test}  ({event.seconds:.0f} s)")
+        elif isinstance(event, TrainResult):
+            print(json.dumps({"model": event.model_id, "weights": event.weights_path,
+                              "card": event.card_path, **event.metrics}, indent=2))
+    return EXIT_OK
+
+
+COMMANDS = {
+    None: cmd_gui,
+    "gui": cmd_gui,
+    "models": cmd_models,
+    "attacks": cmd_attacks,
+    "predict": cmd_predict,
+    "attack": cmd_attack,
+    "zoo": cmd_zoo,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from workbench.core.errors import WorkbenchError
+
+    started = time.perf_counter()
+    try:
+        return COMMANDS[args.command](args)
+    except (UsageError, WorkbenchError) as error:
+        parser.exit(EXIT_USAGE, f"workbench: error: {error}\n")
+    except KeyboardInterrupt:
+        parser.exit(EXIT_INTERRUPTED, f"workbench: interrupted after {time.perf_counter() - started:.1f} s\n")
+    except (OSError, ValueError) as error:
+        parser.exit(EXIT_USAGE, f"workbench: error: {error}\n")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
