@@ -4,20 +4,21 @@ from __future__ import annotations
 import pytest
 import torch
 
-from workbench.core.datasets import open_data
-from workbench.core.loaders import load_model
 
 
 @pytest.fixture(scope="session")
 def fashion_model():
     """The shipped ``fashion-cnn`` on the CPU."""
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    from workbench.core.loaders import load_model
+
     return load_model("fashion-cnn", device="cpu")
 
 
 @pytest.fixture(scope="session")
 def fashion_samples(fashion_model):
     """The shipped Fashion-MNIST samples at the model's input spec."""
+    from workbench.core.datasets import open_data
+
     return open_data("samples:fashion-mnist", fashion_model.spec, fashion_model.labels)
 
 
