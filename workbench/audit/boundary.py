@@ -311,6 +311,13 @@ class _PathBuffer:
         return torch.cat(points)
 
 
+def _odd_resolution(points_affordable: float, low: int, high: int) -> int:
+    """The largest odd grid side r with r² ≤ points_affordable, within [low, high]."""
+    r = int(math.floor(math.sqrt(max(points_affordable, 0.0))))
+    r = max(low, min(high, r))
+    return r if r % 2 == 1 or r == high else r - 1
+
+
 def with_boundary_slices(
     events: Iterable[AttackStep | AttackResult],
     model: ModelHandle,
@@ -322,6 +329,10 @@ def with_boundary_slices(
     seed: int = 0,
     resolution: int = 41,
     extent: float | None = None,
+    max_fraction: float = 0.1,
+    live_budget_s: float | None = 0.25,
+    final_budget_s: float | None = 1.5,
+    min_resolution: int = 9,
     batch_size: int = 256,
     max_path_points: int = 256,
     clock: Callable[[], float] = time.monotonic,
@@ -330,13 +341,24 @@ def with_boundary_slices(
     ``x_index`` of the batch ``x`` (N×C×H×W, as given to the attack; ``mask`` N×1×H×W, 1×1×H×W,
     H×W or None).
 
-    A slice follows an :class:`AttackStep` when at least ``min_interval_s`` seconds have passed
-    since the last slice — and at least twice the time the last slice took to compute, so that
-    slicing never takes more than about a third of the attack's time on large models. One final
-    slice (``final=True``) always comes just before the :class:`AttackResult`, which stays the
-    last event. ``u`` is the image's current perturbation; the random ``v`` is drawn once from
-    ``seed`` and kept for the whole run. Closing this generator closes the attack's.
+    **When.** A slice follows an :class:`AttackStep` when at least ``min_interval_s`` seconds
+    have passed since the last one *and* slicing has taken at most ``max_fraction`` of the time
+    (the wait after a slice that took ``c`` seconds is at least ``c·(1/max_fraction − 1)``), so
+    the attack keeps ≥ 90 % of its speed by default. One final slice (``final=True``) always
+    comes just before the :class:`AttackResult`, which stays the last event.
+
+    **How fine.** ``resolution`` is the largest grid side. Live slices aim at ``live_budget_s``
+    seconds each and the final one at ``final_budget_s``: the first live slice is coarse
+    (``min_resolution``) and measures the model's cost per point, later ones use the largest
+    odd side that fits the budget (at least ``min_resolution``). On a fast machine or a small
+    model every slice gets ``resolution``; pass ``None`` budgets for a fixed resolution (the
+    slices are then the same on every machine).
+
+    ``u`` is the image's current perturbation; the random ``v`` is drawn once from ``seed`` and
+    kept for the whole run. Closing this generator closes the attack's.
     """
+    if not 0 < max_fraction <= 1:
+        raise ValueError(f"max_fraction must lie in (0, 1], not {max_fraction}")
     batch = torch.as_tensor(x).detach().float().cpu()
     if batch.dim() == 3:
         batch = batch.unsqueeze(0)
@@ -354,14 +376,29 @@ def with_boundary_slices(
     u_fallback = random_direction(x0, mask_one, generator)
     v_raw = random_direction(x0, mask_one, generator)
     path = _PathBuffer(x0, capacity=max_path_points)
+    low = max(2, min(int(min_resolution), int(resolution)))
+    cost_per_point: float | None = None
 
-    def make(current: torch.Tensor, iteration: int, final: bool) -> BoundarySlice:
-        return decision_slice(
+    def side(budget: float | None) -> int:
+        if budget is None:
+            return int(resolution)
+        if cost_per_point is None:
+            return low
+        return _odd_resolution(budget / cost_per_point, low, int(resolution))
+
+    def make(current: torch.Tensor, iteration: int, final: bool) -> tuple[BoundarySlice, float]:
+        nonlocal cost_per_point
+        r = side(final_budget_s if final else live_budget_s)
+        started = time.perf_counter()
+        result = decision_slice(
             model, x0, current - x0, mask_one, generator,
-            resolution=resolution, extent=extent, path=path.tensor(),
+            resolution=r, extent=extent, path=path.tensor(),
             v_raw=v_raw, u_fallback=u_fallback, batch_size=batch_size,
             x_index=x_index, iteration=iteration, final=final,
         )
+        cost = time.perf_counter() - started
+        cost_per_point = cost / (r * r)
+        return result, cost
 
     iterator = iter(events)
     last_time: float | None = None
@@ -372,7 +409,7 @@ def with_boundary_slices(
             if isinstance(event, AttackResult):
                 current = event.x_adv[x_index : x_index + 1].detach().float().cpu()
                 path.add(current)
-                yield make(current, event.iterations or iteration, True)
+                yield make(current, event.iterations or iteration, True)[0]
                 yield event
                 continue
             yield event
@@ -381,11 +418,9 @@ def with_boundary_slices(
                 current = event.x_adv[x_index : x_index + 1].detach().float().cpu()
                 path.add(current)
                 now = clock()
-                wait = max(min_interval_s, 2.0 * last_cost)
+                wait = max(min_interval_s, last_cost * (1.0 / max_fraction - 1.0))
                 if last_time is None or now - last_time >= wait:
-                    started = time.perf_counter()
-                    slice_event = make(current, iteration, False)
-                    last_cost = time.perf_counter() - started
+                    slice_event, last_cost = make(current, iteration, False)
                     last_time = clock()
                     yield slice_event
     finally:

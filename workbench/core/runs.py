@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from workbench.core.files import write_json_atomic
+
 _CONFIG = "config.json"
 _METRICS = "metrics.json"
 
@@ -52,20 +54,6 @@ class RunRecord:
     config: dict[str, Any]
     metrics: dict[str, Any]
     artifacts: Mapping[str, Callable[[Path], None]] = field(default_factory=dict)
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write ``data`` as JSON to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, sort_keys=False, ensure_ascii=False)
-            handle.write("\n")
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def run_folder_name(config: Mapping[str, Any]) -> str:

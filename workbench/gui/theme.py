@@ -17,7 +17,7 @@ Colour choices:
 from __future__ import annotations
 
 import colorsys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -124,7 +124,7 @@ def nice_scale(value: float) -> float:
         return 0.0
     exponent = np.floor(np.log10(value)) - 1
     step = 10.0**exponent
-    return float(np.ceil(value / step - 1e-9) * step)
+    return float(np.ceil(value / step * (1 - 1e-4)) * step)
 
 
 def perturbation_rgb(delta: np.ndarray, scale: float | None = None) -> tuple[np.ndarray, float]:
@@ -262,14 +262,19 @@ def apply_presentation(enabled: bool, app: QApplication | None = None) -> None:
         f.setPointSizeF(_current.font_pt)
         app.setFont(f)
         if enabled:
-            palette = QPalette()
-            palette.setColor(QPalette.ColorRole.Window, QColor("#ffffff"))
-            palette.setColor(QPalette.ColorRole.Base, QColor("#ffffff"))
-            palette.setColor(QPalette.ColorRole.WindowText, QColor("#000000"))
-            palette.setColor(QPalette.ColorRole.Text, QColor("#000000"))
-            palette.setColor(QPalette.ColorRole.ButtonText, QColor("#000000"))
-            palette.setColor(QPalette.ColorRole.Highlight, QColor("#0050c8"))
-            palette.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
+            palette = QPalette(app.style().standardPalette())
+            active = (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive)
+            colors = {
+                QPalette.ColorRole.Window: "#ffffff", QPalette.ColorRole.Base: "#ffffff",
+                QPalette.ColorRole.WindowText: "#000000", QPalette.ColorRole.Text: "#000000",
+                QPalette.ColorRole.ButtonText: "#000000", QPalette.ColorRole.Highlight: "#0050c8",
+                QPalette.ColorRole.HighlightedText: "#ffffff",
+            }
+            for group in active:
+                for role, value in colors.items():
+                    palette.setColor(group, role, QColor(value))
+            for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+                palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#9a9a9a"))
             app.setPalette(palette)
         else:
             app.setPalette(app.style().standardPalette())
@@ -281,7 +286,3 @@ def set_style(new_style: Style) -> None:
     global _current
     _current = new_style
     theme_signals().changed.emit()
-
-
-def with_thumbnail(size: int) -> Style:
-    return replace(_current, thumbnail=int(size))
