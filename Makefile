@@ -8,7 +8,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # System libraries that Qt needs to run offscreen / under Xvfb.
-SYSTEM_PACKAGES := libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 fonts-dejavu-core dataset-fashion-mnist
+SYSTEM_PACKAGES := libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 fonts-dejavu-core \
+	libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 \
+	libxcb-randr0 libxcb-xfixes0 libxcb-sync1 libxcb-xinerama0 libxcb-cursor0 xvfb xauth dataset-fashion-mnist
 FASHION_MNIST := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 
 .PHONY: run test zoo bench screenshots system-packages clean
@@ -42,6 +44,15 @@ zoo: $(STAMP) $(FASHION_MNIST)
 
 bench: $(STAMP) $(FASHION_MNIST)
 	$(BIN)/python -m pytest -q -m bench -s tests/bench
+
+# Renders the window mid-attack and in presentation mode into docs/screenshots/*.png, under a
+# virtual X display (xvfb-run) when there is one, else with Qt's offscreen platform.
+screenshots: $(STAMP) system-packages
+	@if command -v xvfb-run >/dev/null 2>&1; then \
+	  xvfb-run -a -s "-screen 0 1920x1200x24" $(BIN)/python packaging/screenshots.py --out docs/screenshots; \
+	else \
+	  QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/screenshots.py --out docs/screenshots; \
+	fi
 
 clean:
 	rm -rf $(VENV) build dist

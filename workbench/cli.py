@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     attack.add_argument("--batch-size", type=int, default=256, help="images per batch (default 256)")
     attack.add_argument("--out", metavar="DIR", help="write the run record and adversarial PNGs here")
     attack.add_argument("--json", action="store_true", help="print one JSON summary object")
+    _add_oracle_arguments(attack)
 
     zoo = sub.add_parser("zoo", help="built-in model recipes")
     zoo_sub = zoo.add_subparsers(dest="zoo_command", metavar="ACTION", required=True)
@@ -81,6 +82,46 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--trust-pickle", action="store_true",
                        help="allow loading a pickled model, which can run code: only for trusted files")
     group.add_argument("--device", default=None, help="cpu or cuda (default: CUDA when available)")
+
+
+def _add_oracle_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "oracle", "what a black-box attack's prediction API reveals and allows (not for white-box attacks)"
+    )
+    group.add_argument("--top-k", type=int, metavar="K", help="answer the K most likely classes (default: all)")
+    group.add_argument("--round", type=int, metavar="D", help="round confidences to D decimals")
+    group.add_argument("--label-only", action="store_true", help="answer labels without confidences")
+    group.add_argument("--budget", type=int, metavar="Q", help="queries allowed per image (default: unlimited)")
+    group.add_argument("--latency", type=float, metavar="MS", help="artificial delay per query call, in ms")
+
+
+# Oracle settings (OracleParams fields) ← their command-line options.
+_ORACLE_OPTIONS = {"top_k": "--top-k", "decimals": "--round", "label_only": "--label-only",
+                   "budget": "--budget", "latency_ms": "--latency"}
+
+
+def _oracle_from_args(args: argparse.Namespace, attack_class, model):
+    """The oracle over ``model`` for a black-box attack (None for a white-box one, which
+    refuses the oracle options)."""
+    from workbench.core.errors import ParameterError
+    from workbench.core.oracle import Oracle, OracleParams
+    from workbench.core.params import build
+
+    values = {"top_k": args.top_k, "decimals": args.round, "label_only": args.label_only or None,
+              "budget": args.budget, "latency_ms": args.latency}
+    given = {key: value for key, value in values.items() if value is not None}
+    if attack_class.access == "white-box":
+        if given:
+            raise UsageError(f"{_ORACLE_OPTIONS[next(iter(given))]} applies to black-box attacks; "
+                             f"{attack_class.id} is white-box and uses the model itself")
+        return None
+    try:
+        return Oracle(model, build(OracleParams, given))
+    except ParameterError as error:
+        message = str(error)
+        for key, option in _ORACLE_OPTIONS.items():
+            message = message.replace(f"parameter '{key}'", option)
+        raise UsageError(message) from None
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -278,6 +319,7 @@ def cmd_attack(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
     model = load_model_from_args(args)
+    oracle = _oracle_from_args(args, attack_class, model)
     data = load_data_from_args(args, model)
     mask = _mask_from_args(args, model)
     target = None
@@ -288,7 +330,7 @@ def cmd_attack(args: argparse.Namespace) -> int:
             raise UsageError(f"--target: {error}") from None
     events = evaluate_attack(
         attack, model, data.images, data.labels, mask=mask, target=target,
-        seed=args.seed, batch_size=args.batch_size,
+        seed=args.seed, batch_size=args.batch_size, oracle=oracle,
     )
     evaluation = None
     for event in events:
@@ -298,8 +340,9 @@ def cmd_attack(args: argparse.Namespace) -> int:
                 _progress(f"batch {event.batch}/{event.batches}: success "
                           f"{int(step.success.sum())}/{step.success.numel()}", final=True)
             else:
+                queries = f"  queries {step.queries}" if step.queries else ""
                 _progress(f"batch {event.batch}/{event.batches}  step {step.iteration}/{step.total}  "
-                          f"success {int(step.success.sum())}/{step.success.numel()}", final=False)
+                          f"success {int(step.success.sum())}/{step.success.numel()}{queries}", final=False)
         else:
             evaluation = event
     summary = {
@@ -332,6 +375,10 @@ def _attack_table(s: dict[str, Any]) -> str:
         f"  max L∞ {s['max_linf']:.4f}   mean L2 {s['mean_l2']:.4f}   mean L0 {s['mean_l0']:.1f}",
         f"  pixels changed outside the mask: {s['pixels_changed_outside_mask']}",
     ]
+    if s.get("oracle"):
+        median = "-" if s["queries_median"] is None else f"{s['queries_median']:.0f}"
+        lines.append(f"  queries {s['queries']}   median to success {median}   "
+                     f"budget exhausted on {s['budget_exhausted']} images")
     if "run_folder" in s:
         lines.append(f"  run written to {s['run_folder']}")
     return "\n".join(lines)
@@ -352,6 +399,7 @@ def _write_attack_run(args, model, data, attack, evaluation, summary) -> Path:
         batch_size=args.batch_size,
         target=args.target,
         mask={"file": args.mask, "rect": args.mask_rect},
+        oracle=evaluation.oracle,
         device=str(model.device),
     )
     per_image = [

@@ -24,14 +24,13 @@ AttackEvents = Iterator[AttackStep | AttackResult]
 
 
 @dataclass
-class Problem:
-    """One attack problem on a batch, validated and on the model's device.
+class Batch:
+    """The validated inputs of one attack problem.
 
     ``mask`` is N×1×H×W with 1 where pixels may change; ``target`` holds the target class of
     each sample in a targeted attack, else None.
     """
 
-    model: ModelHandle
     x: torch.Tensor
     y: torch.Tensor
     mask: torch.Tensor
@@ -47,9 +46,8 @@ class Problem:
         """The class the loss is computed against: the target, or the true class."""
         return self.target if self.target is not None else self.y
 
-    def is_success(self, logits: torch.Tensor, index: torch.Tensor | slice = slice(None)) -> torch.Tensor:
-        """Whether the logits (of the samples at ``index``) meet the attack's goal."""
-        predicted = logits.argmax(dim=1)
+    def reaches_goal(self, predicted: torch.Tensor, index: torch.Tensor | slice = slice(None)) -> torch.Tensor:
+        """Whether the predicted classes (of the samples at ``index``) meet the attack's goal."""
         if self.target is not None:
             return predicted == self.target[index]
         return predicted != self.y[index]
@@ -57,6 +55,17 @@ class Problem:
     def restrict(self, x_adv: torch.Tensor, index: torch.Tensor | slice = slice(None)) -> torch.Tensor:
         """``x_adv`` clipped to [0, 1] and equal to ``x`` to the bit where the mask is 0."""
         return torch.where(self.mask[index] > 0, x_adv.clamp(0.0, 1.0), self.x[index])
+
+
+@dataclass
+class Problem(Batch):
+    """One white-box attack problem on a batch, validated and on the model's device."""
+
+    model: ModelHandle
+
+    def is_success(self, logits: torch.Tensor, index: torch.Tensor | slice = slice(None)) -> torch.Tensor:
+        """Whether the logits (of the samples at ``index``) meet the attack's goal."""
+        return self.reaches_goal(logits.argmax(dim=1), index)
 
     def loss(self, logits: torch.Tensor, index: torch.Tensor | slice = slice(None)) -> torch.Tensor:
         """Per-sample loss that the attack *increases*: cross-entropy to the true class, or the
@@ -94,7 +103,7 @@ class Attack:
     summary: ClassVar[str]  # one line for pickers
     paper: ClassVar[str]  # the citation of the algorithm
     norm: ClassVar[str]  # the distance it bounds or minimizes: "linf", "l2" or "l0"
-    access: ClassVar[str] = "white-box"
+    access: ClassVar[str] = "white-box"  # or "score" / "label": black-box, through an Oracle
     Params: ClassVar[type]
 
     def __init__(self, **values: Any) -> None:
@@ -164,23 +173,44 @@ def make_problem(
     seed: int = 0,
 ) -> Problem:
     """Validate an attack's inputs and move them to the model's device."""
+    return Problem(
+        model=model,
+        **validate_batch(
+            x, y, mask=mask, target=target, seed=seed,
+            input_shape=model.input_shape, num_classes=model.num_classes, device=model.device,
+        ),
+    )
+
+
+def validate_batch(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    mask: torch.Tensor | None,
+    target: torch.Tensor | None,
+    seed: int,
+    input_shape: tuple[int, ...],
+    num_classes: int,
+    device: torch.device,
+) -> dict[str, Any]:
+    """The fields of a :class:`Batch` for a model of ``input_shape`` and ``num_classes``, on
+    ``device``; raises :class:`WorkbenchError` (or :class:`MaskError`) naming the problem."""
     if x.dim() != 4:
         raise WorkbenchError(f"images must be a batch N×C×H×W, got shape {tuple(x.shape)}")
-    if tuple(x.shape[1:]) != model.input_shape:
+    if tuple(x.shape[1:]) != tuple(input_shape):
         raise WorkbenchError(
-            f"images of shape {tuple(x.shape[1:])} do not match the model's input {model.input_shape}"
+            f"images of shape {tuple(x.shape[1:])} do not match the model's input {tuple(input_shape)}"
         )
     if not torch.isfinite(x).all():
         raise WorkbenchError("images contain NaN or infinite values")
     if x.min() < 0 or x.max() > 1:
         raise WorkbenchError("image values must lie in [0, 1]")
     n = x.shape[0]
-    device = model.device
     y = torch.as_tensor(y, dtype=torch.long).reshape(-1)
     if y.numel() != n:
         raise WorkbenchError(f"{y.numel()} labels for {n} images")
-    if ((y < 0) | (y >= model.num_classes)).any():
-        raise WorkbenchError(f"labels must lie in 0..{model.num_classes - 1}")
+    if ((y < 0) | (y >= num_classes)).any():
+        raise WorkbenchError(f"labels must lie in 0..{num_classes - 1}")
     if mask is None:
         mask = torch.ones(n, 1, *x.shape[2:])
     mask = torch.as_tensor(mask, dtype=torch.float32)
@@ -199,17 +229,16 @@ def make_problem(
             target = target.expand(n)
         if target.numel() != n:
             raise WorkbenchError(f"{target.numel()} targets for {n} images")
-        if ((target < 0) | (target >= model.num_classes)).any():
-            raise WorkbenchError(f"target classes must lie in 0..{model.num_classes - 1}")
+        if ((target < 0) | (target >= num_classes)).any():
+            raise WorkbenchError(f"target classes must lie in 0..{num_classes - 1}")
         target = target.to(device)
-    return Problem(
-        model=model,
-        x=x.detach().to(device, torch.float32).contiguous(),
-        y=y.to(device),
-        mask=mask.to(device),
-        target=target,
-        generator=torch.Generator().manual_seed(int(seed)),
-    )
+    return {
+        "x": x.detach().to(device, torch.float32).contiguous(),
+        "y": y.to(device),
+        "mask": mask.to(device),
+        "target": target,
+        "generator": torch.Generator().manual_seed(int(seed)),
+    }
 
 
 def step_event(
@@ -237,16 +266,32 @@ def step_event(
 def finish(problem: Problem, x_adv: torch.Tensor, iterations: int, queries: int = 0) -> AttackResult:
     """The :class:`AttackResult` for ``x_adv``: success judged by the model, norms measured."""
     logits = problem.logits(x_adv)
-    success = problem.is_success(logits)
-    delta = (x_adv.double() - problem.x.double())
+    return outcome(
+        problem, x_adv, torch.softmax(logits.float(), dim=1), problem.is_success(logits),
+        iterations, queries,
+    )
+
+
+def outcome(
+    batch: Batch,
+    x_adv: torch.Tensor,
+    probs: torch.Tensor,
+    success: torch.Tensor,
+    iterations: int,
+    queries: int = 0,
+    metrics: dict[str, torch.Tensor] | None = None,
+) -> AttackResult:
+    """The :class:`AttackResult` for ``x_adv`` judged as ``probs`` and ``success``, with the
+    perturbation norms (and ``metrics``) per sample."""
+    delta = (x_adv.double() - batch.x.double())
     norms = {name: values.cpu() for name, values in all_norms(delta).items()}
     return AttackResult(
         x_adv=x_adv.detach().cpu().clone(),
-        probs=torch.softmax(logits.float(), dim=1).cpu(),
+        probs=probs.cpu(),
         success=success.cpu(),
         iterations=iterations,
         queries=queries,
-        metrics=norms,
+        metrics={**norms, **(metrics or {})},
     )
 
 

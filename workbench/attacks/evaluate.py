@@ -3,7 +3,8 @@ command line, the GUI's batch mode and the benchmarks share.
 
 ``evaluate_attack`` is a generator: it yields every attack event of every batch wrapped in a
 :class:`BatchStep`, and ends with one :class:`Evaluation` holding the adversarial images and
-the summary metrics.
+the summary metrics. Black-box attacks run through one :class:`~workbench.core.oracle.Oracle`
+over the model for the whole set (its per-image budget applies to every image).
 """
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from typing import Any, Iterator
 import torch
 
 from workbench.attacks.base import Attack
+from workbench.core.errors import WorkbenchError
 from workbench.core.events import AttackResult, AttackStep
 from workbench.core.model import ModelHandle
+from workbench.core.oracle import Oracle
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,9 @@ class Evaluation:
     """Outcome of attacking an image set.
 
     ``labels`` are the true labels (−1 where unknown); ``goal_labels`` the labels attacked
-    (the true label, or the clean prediction where it is unknown).
+    (the true label, or the clean prediction where it is unknown). For black-box attacks,
+    ``queries_per_image`` and ``queries_to_success`` (-1 where the goal was not met) come from
+    the attack's results and ``oracle`` describes the oracle's settings; else they are None.
     """
 
     x: torch.Tensor
@@ -50,6 +55,9 @@ class Evaluation:
     queries: int
     seconds: float
     summary: dict[str, Any] = field(default_factory=dict)
+    queries_per_image: torch.Tensor | None = None
+    queries_to_success: torch.Tensor | None = None
+    oracle: dict[str, Any] | None = None
 
 
 def evaluate_attack(
@@ -62,12 +70,20 @@ def evaluate_attack(
     target: torch.Tensor | None = None,
     seed: int = 0,
     batch_size: int = 256,
+    oracle: Oracle | None = None,
 ) -> Iterator[BatchStep | Evaluation]:
     """Attack ``images`` batch by batch; the final event is an :class:`Evaluation`.
 
     Batch ``b`` is attacked with seed ``seed + b`` so that results do not depend on how far a
     consumer read before; the same seed and batch size give the same result on one device.
+    A black-box attack queries ``oracle`` (by default an oracle over ``model`` that shows
+    everything, without a budget); a white-box attack refuses one.
     """
+    blackbox = attack.access != "white-box"
+    if oracle is not None and not blackbox:
+        raise WorkbenchError(f"{attack.title} is a white-box attack: it takes the model, not an oracle")
+    if blackbox and oracle is None:
+        oracle = Oracle(model)
     n = images.shape[0]
     labels = torch.as_tensor(labels, dtype=torch.long).reshape(-1)
     if mask is None:
@@ -87,10 +103,11 @@ def evaluate_attack(
     adv_probs = torch.zeros(n, model.num_classes)
     iterations: list[int] = []
     queries = 0
+    query_counts = {"queries": torch.zeros(n, dtype=torch.long), "queries_to_success": torch.full((n,), -1)}
     for b in range(batches):
         lo, hi = b * batch_size, min(n, (b + 1) * batch_size)
         events = attack.run(
-            model, images[lo:hi], goal_labels[lo:hi], mask=mask[lo:hi],
+            oracle if blackbox else model, images[lo:hi], goal_labels[lo:hi], mask=mask[lo:hi],
             target=None if target is None else target[lo:hi], seed=seed + b,
         )
         try:
@@ -102,6 +119,9 @@ def evaluate_attack(
                     adv_probs[lo:hi] = event.probs
                     iterations.append(event.iterations)
                     queries += event.queries
+                    for key, counts in query_counts.items():
+                        if key in event.metrics:
+                            counts[lo:hi] = event.metrics[key]
         finally:
             events.close()
     seconds = time.perf_counter() - started
@@ -110,6 +130,9 @@ def evaluate_attack(
         x=images, x_adv=x_adv, labels=labels, goal_labels=goal_labels, target=target,
         clean_pred=clean_pred, adv_pred=adv_pred, adv_probs=adv_probs, success=success,
         mask=mask, iterations=iterations, queries=queries, seconds=seconds,
+        queries_per_image=query_counts["queries"] if blackbox else None,
+        queries_to_success=query_counts["queries_to_success"] if blackbox else None,
+        oracle=oracle.describe() if blackbox else None,
     )
     yield Evaluation(**{**evaluation.__dict__, "summary": summarize(evaluation)})
 
@@ -120,6 +143,9 @@ def summarize(e: Evaluation) -> dict[str, Any]:
     Accuracies count images with a known label; ``success_rate`` is the fraction of all images
     whose adversarial version meets the goal (misclassified, or classified as the target);
     ``success_rate_on_correct`` the same among images the model got right to begin with.
+    ``queries_median`` and ``queries_mean`` are over the images whose goal a black-box attack
+    met (the queries spent until then); ``budget_exhausted`` counts the images that spent the
+    oracle's whole budget without meeting it. With a white-box attack these are None.
     """
     n = e.x.shape[0]
     known = e.labels >= 0
@@ -149,5 +175,20 @@ def summarize(e: Evaluation) -> dict[str, Any]:
         "pixels_changed_outside_mask": int(outside.sum()),
         "iterations_mean": round(sum(e.iterations) / len(e.iterations), 3) if e.iterations else 0,
         "queries": e.queries,
+        **_query_summary(e),
         "seconds": round(e.seconds, 3),
+    }
+
+
+def _query_summary(e: Evaluation) -> dict[str, Any]:
+    if e.queries_to_success is None or e.queries_per_image is None or e.oracle is None:
+        return {"queries_median": None, "queries_mean": None, "budget_exhausted": None, "oracle": None}
+    spent = e.queries_to_success[e.queries_to_success >= 0].double()
+    budget = e.oracle["budget"]
+    exhausted = (~e.success & (e.queries_per_image >= budget)) if budget else torch.zeros(0)
+    return {
+        "queries_median": spent.median().item() if spent.numel() else None,
+        "queries_mean": round(spent.mean().item(), 3) if spent.numel() else None,
+        "budget_exhausted": int(exhausted.sum()),
+        "oracle": e.oracle,
     }

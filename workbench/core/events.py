@@ -20,6 +20,12 @@ class AttackStep:
     model's softmax on it (N×K), ``loss`` the per-sample attack loss (N), ``success`` whether
     each sample currently meets the attack's goal (N, bool). ``queries`` counts model queries
     so far for black-box attacks (0 for white-box ones).
+
+    Black-box attacks only know what their oracle answers: ``probs`` holds the confidences it
+    showed for ``x_adv`` (unlisted classes 0; one-hot when it answers labels only), ``seen`` that
+    answer itself (a :class:`workbench.core.oracle.Answer`: top-k labels and rounded scores),
+    ``queries_per_image`` the queries spent on each image (N) and ``budget`` the per-image budget
+    (0 = unlimited).
     """
 
     iteration: int
@@ -29,6 +35,9 @@ class AttackStep:
     loss: torch.Tensor
     success: torch.Tensor
     queries: int = 0
+    queries_per_image: torch.Tensor | None = None
+    budget: int = 0
+    seen: Any = None
 
 
 @dataclass(frozen=True)
@@ -37,7 +46,9 @@ class AttackResult:
 
     ``x_adv`` equals ``x`` exactly where the mask is 0 and lies in [0, 1]. ``success`` is judged
     on ``x_adv`` with the model. ``iterations`` is how many iterations ran before the attack
-    finished (all samples done, or the step budget spent).
+    finished (all samples done, or the step budget spent). ``metrics`` holds per-sample tensors:
+    the norms ``linf``, ``l2``, ``l0`` and, for black-box attacks, ``queries`` (spent per image)
+    and ``queries_to_success`` (spent when the image first met the goal; -1 if it never did).
     """
 
     x_adv: torch.Tensor

@@ -4,6 +4,7 @@ The format, as described on Yann LeCun's MNIST page: a 4-byte magic number — t
 a type code, the number of dimensions — then one big-endian uint32 size per dimension, then the
 data in C order, big-endian. Files are often distributed gzip-compressed (``.gz``).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -44,7 +45,7 @@ def read_idx(path: str | Path) -> np.ndarray:
             f"file has {actual}"
         )
     array = np.frombuffer(data, dtype=dtype, offset=offset).reshape(shape)
-    return array.astype(dtype.newbyteorder("="), copy=False)
+    return array.astype(dtype.newbyteorder("="))  # a writable copy in native byte order
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -77,7 +78,8 @@ def _parse_header(path: Path, data: bytes) -> tuple[np.dtype, tuple[int, ...], i
     offset = 4 + 4 * ndims
     if len(data) < offset:
         raise DataLoadError(
-            f"{path}: truncated header: {ndims} dimensions need {offset} bytes, file has {len(data)}"
+            f"{path}: truncated header: {ndims} dimensions need {offset} bytes, "
+            f"file has {len(data)}"
         )
     shape = tuple(int(v) for v in np.frombuffer(data, dtype=">u4", count=ndims, offset=4))
     return IDX_TYPES[type_code], shape, offset

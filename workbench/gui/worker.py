@@ -26,7 +26,7 @@ import time
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from workbench.core.errors import WorkbenchError
 
@@ -144,7 +144,7 @@ class _TaskThread(QThread):
                     self._flush(pending)
                 final = to_numpy(last) if last is not _NOTHING else None
         except Exception as error:  # reported, never raised into Qt
-            log.error("task failed", exc_info=True)
+            log.error("task failed: %s", error, exc_info=not isinstance(error, WorkbenchError))
             status, final, message = "failed", None, describe_error(error)
         finally:
             if generator is not None:
@@ -277,18 +277,24 @@ class TaskWorker(QObject):
     # -- relays (GUI thread) ------------------------------------------------------------------
     def _on_batch(self, events: list) -> None:
         thread = self.sender()
-        if thread is not self._thread:
+        if thread is None or thread is not self._thread:
             return
         try:
             for event in events:
                 self.progress.emit(event)
         finally:
-            if self._thread is not None:
-                self._thread.taken()
+            # Acknowledge once the event loop has worked off what the views asked for (repaints
+            # are posted events, handled before a zero-delay timer fires): the worker flushes
+            # again only then, so a slow view lowers the rate instead of flooding the loop.
+            QTimer.singleShot(0, self._acknowledge)
+
+    def _acknowledge(self) -> None:
+        if self._thread is not None:
+            self._thread.taken()
 
     def _on_ended(self, status: str, final: Any, message: str) -> None:
         thread = self.sender()
-        if thread is not self._thread:
+        if thread is None or thread is not self._thread:
             return
         thread.wait()  # it has emitted its last signal; this returns at once
         self._thread = None

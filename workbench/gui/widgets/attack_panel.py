@@ -15,8 +15,7 @@ import shlex
 import sys
 from typing import Any, Mapping
 
-from workbench.gui import qtcompat  # noqa: F401  (PySide6 6.12: signals lose a reference to True)
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -40,6 +39,10 @@ from workbench.gui.state import AppState, ModelSource
 
 DEFAULT_ATTACK = "pgd"
 
+# OracleParams fields ← the command line's options for them.
+ORACLE_OPTIONS = {"top_k": "--top-k", "decimals": "--round", "label_only": "--label-only",
+                  "budget": "--budget", "latency_ms": "--latency"}
+
 
 def _quote(value: str) -> str:
     return shlex.quote(str(value))
@@ -57,6 +60,7 @@ def build_command(
     mask_rect: tuple[int, int, int, int] | None = None,
     seed: int = 0,
     limit: int | None = None,
+    oracle: Mapping[str, Any] | None = None,
 ) -> str:
     """The ``workbench attack …`` line that repeats a run. Parameters equal to their declared
     default (``defaults``) are left out; the mask is a PNG file or a rectangle in model pixels."""
@@ -87,6 +91,14 @@ def build_command(
         parts += ["--param", _quote(f"{key}={format_number(value) if not isinstance(value, str) else value}")]
     if target is not None:
         parts += ["--target", _quote(target)]
+    for key, value in (oracle or {}).items():
+        option = ORACLE_OPTIONS.get(key)
+        if option is None:
+            continue
+        if isinstance(value, bool):
+            parts += [option] if value else []
+        else:
+            parts += [option, format_number(value)]
     if mask_file:
         parts += ["--mask", _quote(mask_file)]
     elif mask_rect is not None:
@@ -131,6 +143,20 @@ class AttackPanel(QWidget):
         self.form = ParamForm()
         box_layout.addWidget(self.form)
         layout.addWidget(self.params_box)
+
+        from workbench.core.oracle import OracleParams
+
+        self.oracle_box = QGroupBox("Black-box access: what the model's API reveals")
+        self.oracle_box.setToolTip(
+            "Score-based and label-only attacks never see the model: they query it through an "
+            "API that answers these top-k labels (with rounded confidences, or labels only), "
+            "within a query budget per image."
+        )
+        oracle_layout = QVBoxLayout(self.oracle_box)
+        self.oracle_form = ParamForm(OracleParams)
+        self.oracle_form.setObjectName("oracleForm")
+        oracle_layout.addWidget(self.oracle_form)
+        layout.addWidget(self.oracle_box)
 
         goal = QGridLayout()
         self.targeted_check = QCheckBox("Targeted: make it say")
@@ -179,6 +205,8 @@ class AttackPanel(QWidget):
         self.picker.currentIndexChanged.connect(self._picked)
         self.form.valuesChanged.connect(self._form_edited)
         self.form.validityChanged.connect(lambda _valid: self._update_buttons())
+        self.oracle_form.valuesChanged.connect(self._oracle_edited)
+        self.oracle_form.validityChanged.connect(lambda _valid: self._update_buttons())
         self.targeted_check.toggled.connect(state.set_targeted)
         self.target_combo.currentIndexChanged.connect(self._target_picked)
         self.seed_spin.valueChanged.connect(state.set_seed)
@@ -192,6 +220,7 @@ class AttackPanel(QWidget):
         state.targetedChanged.connect(self._show_targeted)
         state.targetClassChanged.connect(self._show_target_class)
         state.seedChanged.connect(self.seed_spin.setValue)
+        state.oracleParamsChanged.connect(self._show_oracle)
         state.modelChanged.connect(self._show_labels)
         state.imagesChanged.connect(lambda _images: self._update_buttons())
         state.currentIndexChanged.connect(lambda _index: self._update_buttons())
@@ -205,6 +234,7 @@ class AttackPanel(QWidget):
         self._show_attack(state.attack_id)
         self._show_labels(state.model)
         self._show_targeted(state.targeted)
+        self._show_oracle(state.oracle_params)
         self.seed_spin.setValue(state.seed)
         self._show_advanced()
         self._restyle()
@@ -220,6 +250,14 @@ class AttackPanel(QWidget):
     def defaults(self) -> dict[str, Any]:
         return {info.name: info.default for info in self.form.params()}
 
+    def is_black_box(self) -> bool:
+        return self.attack_class().access != "white-box"
+
+    def oracle_values(self) -> dict[str, Any]:
+        """The oracle settings that differ from their declared defaults."""
+        defaults = {info.name: info.default for info in self.oracle_form.params()}
+        return {k: v for k, v in self.oracle_form.values().items() if defaults.get(k) != v}
+
     def run_blocker(self) -> str:
         """Why Run is disabled ('' when it is enabled)."""
         if self.state.busy:
@@ -230,6 +268,9 @@ class AttackPanel(QWidget):
             return "Open images first."
         if not self.form.is_valid():
             names = ", ".join(info.title for info in self.form.params() if info.name in self.form.errors())
+            return f"Fix {names} to run."
+        if self.is_black_box() and not self.oracle_form.is_valid():
+            names = ", ".join(info.title for info in self.oracle_form.params() if info.name in self.oracle_form.errors())
             return f"Fix {names} to run."
         if self.state.model is not None and not self.state.model.capabilities.gradients and self.attack_class().access == "white-box":
             return "This model gives no gradients: pick a black-box attack."
@@ -252,6 +293,20 @@ class AttackPanel(QWidget):
         if not self._syncing:
             self.state.set_attack_params(self.form.values())
         self._update_buttons()
+
+    def _oracle_edited(self) -> None:
+        if not self._syncing:
+            self.state.set_oracle_params(self.oracle_values())
+        self._update_buttons()
+
+    def _show_oracle(self, values: dict) -> None:
+        if values != self.oracle_values():
+            self._syncing = True
+            try:
+                self.oracle_form.reset()
+                self.oracle_form.set_values(values)
+            finally:
+                self._syncing = False
 
     def _target_picked(self, index: int) -> None:
         if not self._syncing and index >= 0:
@@ -277,6 +332,7 @@ class AttackPanel(QWidget):
             if stored:
                 self.form.set_values(stored)
             self.form.set_show_advanced(self.state.show_advanced)
+            self.oracle_box.setVisible(attack.access != "white-box")
         finally:
             self._syncing = False
         self._update_buttons()
@@ -313,6 +369,7 @@ class AttackPanel(QWidget):
     def _show_advanced(self) -> None:
         show = self.state.show_advanced
         self.form.set_show_advanced(show)
+        self.oracle_form.set_show_advanced(show)
         self.seed_label.setVisible(show)
         self.seed_spin.setVisible(show)
         self.copy_button.setVisible(show)

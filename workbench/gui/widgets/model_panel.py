@@ -12,7 +12,6 @@ import html
 import sys
 from typing import Any
 
-from workbench.gui import qtcompat  # noqa: F401  (PySide6 6.12: signals lose a reference to True)
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QApplication,
@@ -113,8 +112,11 @@ class ModelPanel(QWidget):
         self.open_button.clicked.connect(self.openModelRequested)
         state.modelChanged.connect(self._show_model)
         state.busyChanged.connect(self._show_busy)
-        theme.theme_signals().changed.connect(lambda: self._show_model(self.state.model))
+        theme.theme_signals().changed.connect(self._restyle)
         self._show_model(state.model)
+
+    def _restyle(self) -> None:
+        self._show_model(self.state.model)
 
     def _show_busy(self, busy: bool) -> None:
         # the card stays readable; only loading is blocked while an attack runs

@@ -1,0 +1,89 @@
+"""The desktop application: builds the QApplication and the main window.
+
+``workbench`` (or ``workbench gui``) calls :func:`main`. Without a display it says so, points to
+the command line and returns 2 instead of letting Qt abort.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import Sequence
+
+ORGANIZATION = "Adversarial Workbench"
+APPLICATION = "workbench"
+
+NO_DISPLAY_MESSAGE = (
+    "workbench: no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
+    "Use the command line instead, e.g. `workbench attack --help`, or run the window under a\n"
+    "virtual display: `xvfb-run workbench` (or set QT_QPA_PLATFORM=offscreen for tests)."
+)
+
+
+def has_display() -> bool:
+    """Whether a window can be shown: always on Windows and macOS; on Linux and other Unix
+    systems when an X11 or Wayland display is set, or a Qt platform plugin was chosen."""
+    if sys.platform.startswith(("win", "darwin")):
+        return True
+    env = os.environ
+    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY") or env.get("QT_QPA_PLATFORM"))
+
+
+def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(
+        prog="workbench gui", description="Start the Adversarial Workbench window."
+    )
+    parser.add_argument("--model", help="a built-in model id or a model file to open first")
+    parser.add_argument("--data", help="images to open first: samples:<name>, a folder or an image file")
+    parser.add_argument("--presentation", action="store_true", help="start in presentation mode (F11)")
+    parser.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA when available)")
+    return parser.parse_known_args(list(argv))
+
+
+def create_application(argv: Sequence[str] | None = None):
+    """The QApplication (created once), named so that QSettings find the user's settings."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        QCoreApplication.setOrganizationName(ORGANIZATION)
+        QCoreApplication.setApplicationName(APPLICATION)
+        app = QApplication([sys.argv[0] if sys.argv else "workbench", *(argv or [])])
+    app.setApplicationDisplayName("Adversarial Workbench")
+    configure_plots()
+    return app
+
+
+def configure_plots() -> None:
+    import pyqtgraph as pg
+
+    pg.setConfigOptions(antialias=True, background="w", foreground="k", imageAxisOrder="row-major")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the window; returns the exit code (2 when there is no display)."""
+    args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
+    if not has_display():
+        print(NO_DISPLAY_MESSAGE, file=sys.stderr)
+        return 2
+    from workbench.gui.qtcompat import binding_problem
+
+    problem = binding_problem()
+    if problem:
+        print(f"workbench: {problem}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app = create_application(qt_args)
+    from workbench.gui.main_window import MainWindow
+
+    window = MainWindow(model=args.model, data=args.data, device=args.device)
+    if args.presentation:
+        window.set_presentation(True)
+    window.show()
+    return int(app.exec())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

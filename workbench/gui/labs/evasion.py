@@ -1,0 +1,637 @@
+"""The Evasion lab: draw a mask on an image, attack the model, watch the attack live.
+
+It composes widgets — the mask canvas and its toolbar, the original │ perturbation │
+adversarial triptych, the confidence curves, the top-k bars, the decision-boundary slice and the
+attack panel — and contains no algorithm: a run is the attack's event generator from the
+registry, wrapped by :func:`workbench.audit.boundary.with_boundary_slices` (slices computed in
+the worker thread) and :func:`workbench.core.tracking.track` (one history point per iteration),
+handed to the shared :class:`~workbench.gui.worker.TaskWorker`.
+
+The attack runs on the current image (a batch of one), with the image's mask rasterized to the
+model's resolution (no mask, or an empty one: every pixel may change).
+
+Run alone for development: ``python -m workbench.gui.labs.evasion``.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.events import AttackResult, AttackStep
+from workbench.core.tracking import AttackTrace
+from workbench.gui.state import AppState, RunView
+from workbench.gui.widgets.attack_panel import AttackPanel
+from workbench.gui.widgets.boundary import BoundaryView
+from workbench.gui.widgets.canvas import MaskCanvas
+from workbench.gui.widgets.canvas_toolbar import MaskToolbar
+from workbench.gui.widgets.curves import ConfidenceCurves
+from workbench.gui.widgets.image_triptych import ImageTriptych
+from workbench.gui.widgets.topk import TopKBars
+from workbench.gui.worker import TaskWorker
+
+try:  # the slice event type, to recognise it among the worker's events
+    from workbench.audit.boundary import BoundarySlice
+except ImportError:  # pragma: no cover - the audit package is part of the workbench
+    BoundarySlice = None  # type: ignore[assignment]
+
+
+BOUNDARY_RESOLUTION = 31  # grid points per side of the decision-boundary slice
+BOUNDARY_INTERVAL_S = 0.4  # at most this often (the slice also waits twice its own cost)
+CURVES_INTERVAL_S = 0.2  # the curves (three plots with axes to re-tick) redraw at most this often
+
+
+def percent(p: float) -> str:
+    return f"{100.0 * float(p):.0f} %" if p >= 0.01 else f"{100.0 * float(p):.1f} %"
+
+
+def prediction_text(probs: np.ndarray, labels: list[str]) -> str:
+    """The predicted class and its probability, e.g. "Shirt 64 %"."""
+    index = int(np.argmax(probs))
+    return f"{labels[index]} {percent(probs[index])}"
+
+
+def prediction_title(prefix: str, probs: np.ndarray, labels: list[str]) -> str:
+    """e.g. "Adversarial: Shirt 64 %"."""
+    return f"{prefix}: {prediction_text(probs, labels)}"
+
+
+def effective_mask(mask: np.ndarray | None) -> np.ndarray | None:
+    """The mask the attack gets: None (every pixel) when none was drawn or it is empty."""
+    if mask is None:
+        return None
+    mask = np.asarray(mask, dtype=np.float32)
+    return mask if (mask > 0).any() else None
+
+
+def mask_rectangle(mask: np.ndarray | None) -> tuple[int, int, int, int] | None:
+    """(x, y, w, h) if the mask is exactly one filled axis-aligned rectangle, else None."""
+    if mask is None:
+        return None
+    on = np.asarray(mask) > 0
+    rows, cols = np.flatnonzero(on.any(axis=1)), np.flatnonzero(on.any(axis=0))
+    if rows.size == 0:
+        return None
+    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    if on[y0:y1, x0:x1].all() and on.sum() == (y1 - y0) * (x1 - x0):
+        return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
+    return None
+
+
+@dataclass
+class _Live:
+    """The run in progress: what it started from and the latest views."""
+
+    run_id: int
+    attack_id: str
+    attack_title: str
+    params: dict[str, Any]
+    seed: int
+    x: np.ndarray  # C×H×W
+    true_class: int
+    target_class: int | None
+    mask: np.ndarray | None
+    labels: list[str]
+    model_id: str
+    device: str
+    image_index: int
+    image_name: str
+    probs_clean: np.ndarray
+    oracle: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+    iteration: int = 0
+    total: int = 0
+    history: dict[str, np.ndarray] = field(default_factory=dict)
+    boundary: Any = None
+    x_adv: np.ndarray | None = None
+    probs_adv: np.ndarray | None = None
+    paused_at: float | None = None
+    paused_seconds: float = 0.0
+    queries: int = 0
+
+    def elapsed(self) -> float:
+        now = self.paused_at if self.paused_at is not None else time.monotonic()
+        return max(now - self.started - self.paused_seconds, 1e-9)
+
+
+class EvasionLab(QWidget):
+    """Evasion attacks on the current image (see the module docstring).
+
+    Signals: ``message(str, str)`` — text and kind ("error", "info") for the window's message
+    bar; ``statusChanged(dict)`` — iteration, total, rate, elapsed and device for the status
+    bar; ``runFinished(int)`` — the id of a run that joined the run list.
+    """
+
+    title = "Evasion"
+    message = Signal(str, str)
+    statusChanged = Signal(dict)
+    runFinished = Signal(int)
+
+    def __init__(self, state: AppState, worker: TaskWorker, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.worker = worker
+        self._live: _Live | None = None
+        self._showing_image = -1
+        self._curves_shown_at = 0.0
+        self._curves_timer = QTimer(self)
+        self._curves_timer.setSingleShot(True)
+        self._curves_timer.timeout.connect(self._draw_live_curves)
+
+        self.canvas = MaskCanvas()
+        self.canvas.setObjectName("maskCanvas")
+        self.toolbar = MaskToolbar(self.canvas, file_actions=False)  # File menu has them
+        self.triptych = ImageTriptych()
+        self.triptych.setObjectName("triptych")
+        self.curves = ConfidenceCurves()
+        self.curves.setObjectName("curves")
+        self.topk = TopKBars()
+        self.topk.setObjectName("topk")
+        self.boundary = BoundaryView()
+        self.boundary.setObjectName("boundary")
+        self.attack_panel = AttackPanel(state)
+        self.attack_panel.setObjectName("attackPanel")
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.canvas)
+        self.splitter.addWidget(self.triptych)
+        self.splitter.setStretchFactor(0, 4)
+        self.splitter.setStretchFactor(1, 5)
+        self.splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.splitter, 1)
+
+        # state → views
+        state.imagesChanged.connect(lambda _images: self._show_current(force=True))
+        state.currentIndexChanged.connect(self._current_changed)
+        state.maskChanged.connect(self._mask_changed_in_state)
+        state.modelChanged.connect(lambda _model: self._show_current(force=True))
+        state.predictionsChanged.connect(lambda _p: self._show_current(force=True))
+        state.selectedRunChanged.connect(self._show_run)
+        # views → state
+        self.canvas.maskChanged.connect(self._mask_edited)
+        self.toolbar.failed.connect(lambda text: self.message.emit(text, "error"))
+        # panel → lab
+        self.attack_panel.runRequested.connect(self.run)
+        self.attack_panel.pauseRequested.connect(self.set_paused)
+        self.attack_panel.stopRequested.connect(self.stop)
+        # worker → lab
+        worker.progress.connect(self._on_progress)
+        worker.finished.connect(self._on_finished)
+        worker.cancelled.connect(self._on_cancelled)
+        worker.failed.connect(self._on_failed)
+        worker.pausedChanged.connect(self._on_paused)
+        self._show_current(force=True)
+
+    # -- layout -------------------------------------------------------------------------------------
+    def docks(self) -> list[tuple[str, str, QWidget, Qt.DockWidgetArea]]:
+        """The lab's panels for the window's dock widgets: (object name, title, widget, area)."""
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        return [
+            ("attackDock", "Attack", self.attack_panel, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("topkDock", "Top classes", self.topk, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("curvesDock", "Confidence curves", self.curves, bottom),
+            ("boundaryDock", "Decision boundary", self.boundary, bottom),
+        ]
+
+    def set_canvas_share(self, fraction: float) -> None:
+        """Give the mask canvas ``fraction`` of the page's width, the triptych the rest."""
+        total = max(self.splitter.width(), 400)
+        canvas = int(total * min(max(fraction, 0.2), 0.8))
+        self.splitter.setSizes([canvas, total - canvas])
+
+    # -- running ------------------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self._live is not None
+
+    def run(self) -> bool:
+        """Start the selected attack on the current image; False (with a message) if it cannot."""
+        if self.worker.is_running():
+            return False
+        blocker = self.attack_panel.run_blocker()
+        if blocker:
+            self.message.emit(blocker, "error")
+            return False
+        try:
+            live, source = self._prepare()
+        except WorkbenchError as error:
+            self.message.emit(str(error), "error")
+            return False
+        self._live = live
+        self.state.set_selected_run(-1)
+        self.triptych.set_fixed_scale(self._color_scale(live.attack_id, live.params))
+        self.curves.clear()
+        self.triptych.set_images(live.x, live.x, (prediction_title("Original", live.probs_clean, live.labels), "Adversarial: starting…"))
+        self.topk.set_probabilities(live.probs_clean, live.labels, live.true_class, live.target_class)
+        self.state.set_busy(True)
+        self.worker.start(source)
+        self._emit_status()
+        return True
+
+    def _prepare(self):
+        import torch
+
+        from workbench.audit.boundary import with_boundary_slices
+        from workbench.core.tracking import track
+
+        state = self.state
+        model, index = state.model, state.current_index
+        attack_class = self.attack_panel.attack_class()
+        params = self.attack_panel.values()
+        attack = attack_class(**params)  # validated: ParameterError names the key
+        x_np = np.ascontiguousarray(state.current_image(), dtype=np.float32)
+        x = torch.from_numpy(x_np).unsqueeze(0)
+        probs_clean = self._clean_probs(index, x)
+        true_class = state.current_label()
+        if true_class < 0:  # images without a label: attack the model's own answer
+            true_class = int(np.argmax(probs_clean))
+        target = state.target_class if state.targeted else None
+        if target is not None and target == true_class:
+            raise WorkbenchError(
+                f"The target class is the image's own class ({model.labels[target]}): pick another target."
+            )
+        mask_np = effective_mask(state.mask(index))
+        mask = None if mask_np is None else torch.from_numpy(mask_np)[None, None]
+        y = torch.tensor([true_class])
+        target_t = None if target is None else torch.tensor([target])
+        seed = state.seed
+
+        access = model  # white-box attacks get the model itself, black-box ones an oracle
+        if attack_class.access != "white-box":
+            from workbench.core.oracle import Oracle, OracleParams
+            from workbench.core.params import build
+
+            access = Oracle(model, build(OracleParams, state.oracle_params))
+
+        def events():  # called in the worker thread
+            stream = attack.run(access, x, y, mask=mask, target=target_t, seed=seed)
+            stream = with_boundary_slices(
+                stream, model, 0, x, mask, seed=seed, resolution=BOUNDARY_RESOLUTION,
+                min_interval_s=BOUNDARY_INTERVAL_S,
+            )
+            return track(stream, x, true_class, target_class=target)
+
+        live = _Live(
+            run_id=state.new_run_id(), attack_id=attack_class.id, attack_title=attack_class.title,
+            params=dict(params), seed=seed, x=x_np, true_class=true_class, target_class=target,
+            mask=mask_np, labels=list(model.labels), model_id=model.model_id,
+            device=self._device_text(), image_index=index, image_name=state.current_name(),
+            probs_clean=probs_clean,
+            oracle=state.oracle_params if attack_class.access != "white-box" else {},
+        )
+        return live, events
+
+    def _clean_probs(self, index: int, x) -> np.ndarray:
+        predictions = self.state.predictions
+        if predictions is not None and 0 <= index < len(predictions):
+            return np.asarray(predictions[index], dtype=np.float32)
+        return self.state.model.predict(x)[0].numpy()  # one image: a trivial forward pass
+
+    @staticmethod
+    def _color_scale(attack_id: str, params: dict) -> float | None:
+        """The perturbation colours span ±ε for L∞ attacks (stable during a run and comparable
+        between runs); other norms use the perturbation's own largest change."""
+        from workbench.attacks import ATTACKS
+
+        attack = ATTACKS.get(attack_id) if attack_id in ATTACKS else None
+        eps = params.get("eps")
+        if attack is not None and attack.norm == "linf" and isinstance(eps, (int, float)) and eps > 0:
+            return float(eps)
+        return None
+
+    def set_paused(self, paused: bool) -> None:
+        if self._live is not None:
+            self.worker.set_paused(paused)
+
+    def stop(self) -> None:
+        if self._live is not None:
+            self.worker.cancel()
+
+    # -- worker events ------------------------------------------------------------------------------
+    def _on_progress(self, event: Any) -> None:
+        live = self._live
+        if live is None:
+            return
+        if isinstance(event, AttackTrace):
+            live.history = event.history
+            self._show_step(event.step)
+        elif isinstance(event, AttackStep):
+            self._show_step(event)
+        elif BoundarySlice is not None and isinstance(event, BoundarySlice):
+            live.boundary = event
+            self.boundary.set_slice(event)
+
+    def _show_step(self, step: AttackStep) -> None:
+        live = self._live
+        live.iteration, live.total = int(step.iteration), int(step.total)
+        live.queries = int(getattr(step, "queries", 0) or 0)
+        live.x_adv = np.asarray(step.x_adv[0], dtype=np.float32)
+        live.probs_adv = np.asarray(step.probs[0], dtype=np.float32)
+        success = bool(np.asarray(step.success).reshape(-1)[0])
+        self.triptych.set_images(
+            live.x, live.x_adv,
+            (prediction_title("Original", live.probs_clean, live.labels),
+             prediction_title("Adversarial", live.probs_adv, live.labels)),
+            success=success,
+        )
+        if live.history:
+            self._schedule_curves()
+        self.topk.set_probabilities(live.probs_adv, live.labels, live.true_class, live.target_class)
+        self._emit_status()
+
+    def _schedule_curves(self) -> None:
+        """Redraw the curves now, or as soon as CURVES_INTERVAL_S has passed since the last
+        time (each history is complete, so skipping intermediate ones loses no point)."""
+        wait = CURVES_INTERVAL_S - (time.monotonic() - self._curves_shown_at)
+        if wait <= 0:
+            self._draw_live_curves()
+        elif not self._curves_timer.isActive():
+            self._curves_timer.start(int(wait * 1000) + 1)
+
+    def _draw_live_curves(self) -> None:
+        self._curves_timer.stop()
+        live = self._live
+        if live is not None and live.history:
+            self.curves.set_history(live.history)
+            self._curves_shown_at = time.monotonic()
+
+    def _on_finished(self, result: Any) -> None:
+        live = self._live
+        if live is None:
+            return
+        self._live = None
+        self.state.set_busy(False)
+        if not isinstance(result, AttackResult):
+            self.message.emit("The attack ended without a result.", "error")
+            return
+        self._curves_timer.stop()
+        x_adv = np.asarray(result.x_adv[0], dtype=np.float32)
+        probs_adv = np.asarray(result.probs[0], dtype=np.float32)
+        success = bool(np.asarray(result.success).reshape(-1)[0])
+        live.iteration = int(result.iterations)
+        live.queries = int(getattr(result, "queries", 0) or live.queries)
+        seconds = live.elapsed()
+        title = self._run_title(live, probs_adv)
+        run = RunView(
+            run_id=live.run_id, title=title, attack_id=live.attack_id, attack_title=live.attack_title,
+            params=live.params, seed=live.seed, labels=live.labels, model_id=live.model_id,
+            image_index=live.image_index, image_name=live.image_name, true_class=live.true_class,
+            target_class=live.target_class, x=live.x, x_adv=x_adv, mask=live.mask,
+            probs_clean=live.probs_clean, probs_adv=probs_adv, history=dict(live.history),
+            boundary=live.boundary, success=success, iterations=int(result.iterations),
+            seconds=seconds, device=live.device, queries=live.queries, oracle=dict(live.oracle),
+        )
+        run.command = self.command_for(run)
+        self.state.add_run(run)
+        self.state.set_selected_run(run.run_id)
+        self._emit_status(live)
+        verdict = "fooled the model" if success else "did not fool the model"
+        self.message.emit(
+            f"{live.attack_title} {verdict} in {run.iterations} iterations ({seconds:.1f} s): "
+            f"now {prediction_text(probs_adv, live.labels)}.",
+            "info",
+        )
+        self.runFinished.emit(run.run_id)
+
+    def _on_cancelled(self) -> None:
+        live = self._live
+        if live is None:
+            return
+        self._live = None
+        self._curves_timer.stop()
+        if live.history:
+            self.curves.set_history(live.history)
+        self.state.set_busy(False)
+        self.message.emit(f"Stopped {live.attack_title} at iteration {live.iteration}.", "info")
+
+    def _on_failed(self, text: str) -> None:
+        if self._live is None:
+            return
+        self._live = None
+        self._curves_timer.stop()
+        self.state.set_busy(False)
+        self.message.emit(f"The attack failed: {text}", "error")
+
+    def _on_paused(self, paused: bool) -> None:
+        live = self._live
+        if live is not None:
+            if paused and live.paused_at is None:
+                live.paused_at = time.monotonic()
+            elif not paused and live.paused_at is not None:
+                live.paused_seconds += time.monotonic() - live.paused_at
+                live.paused_at = None
+        self.attack_panel.set_paused(paused)
+        self._emit_status()
+
+    # -- showing ------------------------------------------------------------------------------------
+    def _current_changed(self, index: int) -> None:
+        """Another image: leave a past run's views for the new image's own (a live run keeps
+        its views; the canvas always follows the current image)."""
+        if self._live is None and self.state.selected_run > 0:
+            run = self.state.run(self.state.selected_run)
+            if run is None or run.image_index != index:
+                self.state.set_selected_run(-1)  # shows the current image through _show_run
+                return
+        self._show_current()
+
+    def _show_current(self, force: bool = False) -> None:
+        """Show the current image on the canvas (with its mask) and as the clean original."""
+        index = self.state.current_index
+        if index == self._showing_image and not force:
+            return
+        self._showing_image = index
+        image = self.state.current_image()
+        if image is None:
+            self.triptych.clear()
+            self.topk.clear()
+            return
+        self.canvas.set_image(image)
+        self.canvas.set_mask(self.state.mask(index))
+        if self._live is not None or self.state.selected_run > 0:
+            return  # the live views show the run
+        model = self.state.model
+        probs = self.state.predictions
+        if model is not None and probs is not None and index < len(probs):
+            self.triptych.set_original(image, prediction_title("Original", probs[index], model.labels))
+            label = self.state.current_label()
+            self.topk.set_probabilities(probs[index], model.labels, label if label >= 0 else None,
+                                        self.state.target_class if self.state.targeted else None)
+        else:
+            self.triptych.set_original(image)
+
+    def _show_run(self, run_id: int) -> None:
+        run = self.state.run(run_id)
+        if run is None:
+            if self._live is None:
+                self.curves.clear()
+                self.boundary.clear()
+                self._show_current(force=True)
+            return
+        self.triptych.set_fixed_scale(self._color_scale(run.attack_id, run.params))
+        self.triptych.set_images(
+            run.x, run.x_adv,
+            (prediction_title("Original", run.probs_clean, run.labels),
+             prediction_title("Adversarial", run.probs_adv, run.labels)),
+            success=run.success,
+        )
+        if run.history:
+            self.curves.set_history(run.history)
+        else:
+            self.curves.clear()
+        self.topk.set_probabilities(run.probs_adv, run.labels, run.true_class, run.target_class)
+        if run.boundary is not None:
+            self.boundary.set_slice(run.boundary)
+
+    def _mask_edited(self) -> None:
+        index = self.state.current_index
+        if index >= 0:
+            self.state.set_mask(index, self.canvas.model_mask())
+
+    def _mask_changed_in_state(self, index: int) -> None:
+        if index == self.state.current_index:
+            mask = self.state.mask(index)
+            current = self.canvas.model_mask()
+            if mask is None or current is None or current.shape != mask.shape or not np.array_equal(current, mask):
+                self.canvas.set_mask(mask)
+
+    # -- status and commands ------------------------------------------------------------------------
+    def _device_text(self) -> str:
+        model = self.state.model
+        if model is None:
+            return ""
+        try:
+            from workbench.core.device import describe_device
+
+            return describe_device(model.device)
+        except Exception:
+            return str(model.device)
+
+    def _emit_status(self, live: _Live | None = None) -> None:
+        live = live or self._live
+        if live is None:
+            return
+        elapsed = live.elapsed()
+        self.statusChanged.emit({
+            "iteration": live.iteration,
+            "total": live.total,
+            "rate": live.iteration / elapsed if live.iteration else 0.0,
+            "elapsed": elapsed,
+            "device": live.device,
+            "paused": live.paused_at is not None,
+            "queries": live.queries,
+        })
+
+    @staticmethod
+    def _run_title(live: _Live, probs_adv: np.ndarray) -> str:
+        """e.g. "#3 PGD (L∞) ε=0.1: Coat → Shirt 64 %"."""
+        budget = live.params.get("eps")
+        shown = f" ε={budget:g}" if isinstance(budget, (int, float)) else ""
+        goal = f" (target {live.labels[live.target_class]})" if live.target_class is not None else ""
+        clean = live.labels[int(np.argmax(live.probs_clean))]
+        return f"#{live.run_id} {live.attack_title}{shown}{goal}: {clean} → {prediction_text(probs_adv, live.labels)}"
+
+    def command_for(self, run: RunView | None = None, mask_file: str | None = None) -> str:
+        """The equivalent ``workbench attack …`` line for a run (or for the panel's settings on
+        the current image). A mask that is not one rectangle needs ``mask_file``, the PNG the
+        caller saved it to."""
+        from workbench.gui.widgets.attack_panel import build_command
+
+        state = self.state
+        source = state.model_source or (state.model.model_id if state.model is not None else "MODEL")
+        if run is not None:
+            attack_id, params, seed, image_index = run.attack_id, run.params, run.seed, run.image_index
+            target, mask = run.target_class, run.mask
+        else:
+            attack_id, params, seed, image_index = state.attack_id, self.attack_panel.values(), state.seed, state.current_index
+            target, mask = (state.target_class if state.targeted else None), effective_mask(state.mask())
+        defaults = {info.name: info.default for info in self.attack_panel.attack_class().parameters()} if attack_id == state.attack_id else None
+        labels = state.model.labels if state.model is not None else []
+        return build_command(
+            source, data_argument(state.images, image_index), attack_id, params, defaults=defaults,
+            target=(labels[target] if target is not None and target < len(labels) else None),
+            mask_file=mask_file if mask is not None and mask_rectangle(mask) is None else None,
+            mask_rect=mask_rectangle(mask), seed=seed,
+            oracle=self._oracle_for_command(attack_id, run),
+        )
+
+    def _oracle_for_command(self, attack_id: str, run: RunView | None) -> dict | None:
+        from workbench.attacks import ATTACKS
+
+        if attack_id not in ATTACKS or ATTACKS.get(attack_id).access == "white-box":
+            return None
+        return dict(run.oracle) if run is not None else self.attack_panel.oracle_values()
+
+    # -- presentation -------------------------------------------------------------------------------
+    def live_run(self) -> _Live | None:
+        return self._live
+
+
+def data_argument(images, index: int) -> str:
+    """The ``--data`` value that names image ``index`` alone: its file, when the image came from
+    a sample set, a folder or an image file; otherwise (IDX records) the whole source. (The
+    command line does not know a lone file's class and attacks the model's answer instead,
+    which is the true class whenever the model was right.)"""
+    if images is None:
+        return "DATA"
+    source = str(getattr(images, "source", "DATA"))
+    names = getattr(images, "names", None) or []
+    name = names[index] if 0 <= index < len(names) else None
+    if name is None:
+        return source
+    from pathlib import Path
+
+    scheme, _, rest = source.partition(":")
+    candidates = []
+    if scheme == "samples" and rest:
+        from workbench.core.resources import resource_path
+
+        candidates.append(resource_path("samples", rest, name))
+    candidates += [Path(source) / name, Path(source)]
+    for candidate in candidates:
+        if candidate.is_file():
+            return str(candidate)
+    return source
+
+
+def main() -> int:  # pragma: no cover - manual development aid
+    """The lab alone, on the built-in model and its samples, with its docks around it."""
+    from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+    from workbench.core.datasets import open_data
+    from workbench.core.loaders import load_model
+    from workbench.gui.app import create_application
+    from workbench.gui.state import ModelSource
+
+    app = create_application(sys.argv[1:])
+    state, worker = AppState(), TaskWorker()
+    model = load_model("fashion-cnn")
+    images = open_data("samples:fashion-mnist", model.spec, model.labels)
+    state.set_model(model, ModelSource("fashion-cnn", builtin=True))
+    state.set_images(images, model.predict(images.images).numpy())
+    window = QMainWindow()
+    lab = EvasionLab(state, worker)
+    window.setCentralWidget(lab)
+    for name, title, widget, area in lab.docks():
+        dock = QDockWidget(title, window)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        window.addDockWidget(area, dock)
+    lab.message.connect(lambda text, kind: window.statusBar().showMessage(text, 8000))
+    app.aboutToQuit.connect(worker.shutdown)
+    window.setWindowTitle("Evasion lab")
+    window.resize(1400, 900)
+    window.show()
+    return app.exec()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

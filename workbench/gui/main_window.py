@@ -1,0 +1,930 @@
+"""The main window: lab switcher, dock panels, menus, status bar, loading and errors.
+
+It opens with the built-in ``fashion-cnn`` and its samples loaded and the first image selected.
+Panels are dock widgets (model, gallery, runs; and each lab's attack panel and live views) that
+can be moved, floated and tabbed; their layout, the recent files and the attack settings are
+kept with QSettings. Errors never leave the window: they appear in a message bar and the
+status bar, and what was loaded before stays loaded.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.core.errors import WorkbenchError
+from workbench.gui import theme
+from workbench.gui.dialogs import IMAGE_FILE_FILTER, MODEL_FILE_FILTER, MessageBar, OpenModelDialog
+from workbench.gui.labs import LABS
+from workbench.gui.state import AppState, ModelSource
+from workbench.gui.widgets.gallery import Gallery
+from workbench.gui.widgets.model_panel import ModelPanel
+from workbench.gui.widgets.run_list import RunList
+from workbench.gui.worker import TaskWorker, describe_error
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "fashion-cnn"
+IMAGE_LIMIT = 500  # images opened at once (the gallery and clean predictions stay quick)
+RECENT_LIMIT = 10
+LAYOUT_VERSION = 1
+MODEL_SUFFIXES = {".pt", ".pt2", ".pth", ".ts", ".jit", ".safetensors", ".bin", ".ckpt"}
+
+
+class MainWindow(QMainWindow):
+    """The workbench window. ``settings`` defaults to the user's QSettings; tests pass their own.
+    ``model`` and ``data`` choose what opens first (default: ``fashion-cnn`` and its samples)."""
+
+    def __init__(
+        self,
+        *,
+        settings: QSettings | None = None,
+        model: str | None = None,
+        data: str | None = None,
+        device: str | None = None,
+        restore_layout: bool = True,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("workbenchMainWindow")
+        self.setWindowTitle("Adversarial Workbench")
+        self.settings = settings if settings is not None else QSettings()
+        self.device = device
+        self.state = AppState(self)
+        self.worker = TaskWorker(self)
+        self._closing = False
+
+        # central area: message bar above the lab switcher
+        self.message_bar = MessageBar()
+        self.labs_tabs = QTabWidget()
+        self.labs_tabs.setObjectName("labSwitcher")
+        self.labs_tabs.setDocumentMode(True)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.message_bar)
+        layout.addWidget(self.labs_tabs, 1)
+        self.setCentralWidget(central)
+
+        # shared panels
+        self.model_panel = ModelPanel(self.state)
+        self.gallery = Gallery()
+        self.gallery.setObjectName("gallery")
+        self.run_list = RunList()
+        self.run_list.setObjectName("runList")
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setDockNestingEnabled(True)
+        self.docks: dict[str, QDockWidget] = {}
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        self._add_dock("modelDock", "Model", self.model_panel, left)
+        self._add_dock("galleryDock", "Images", self.gallery, left)
+        runs_dock = self._add_dock("runsDock", "Runs", self.run_list, Qt.DockWidgetArea.RightDockWidgetArea)
+
+        # labs
+        self.labs = []
+        self._lab_docks: dict[int, list[QDockWidget]] = {}
+        for lab_class in LABS:
+            lab = lab_class(self.state, self.worker)
+            index = self.labs_tabs.addTab(lab, lab.title)
+            self.labs.append(lab)
+            self._lab_docks[index] = [self._add_dock(*spec) for spec in lab.docks()]
+            if "attackDock" in self.docks:  # the run list goes under the attack panel
+                self.splitDockWidget(self.docks["attackDock"], runs_dock, Qt.Orientation.Vertical)
+            lab.message.connect(self.show_message)
+            lab.statusChanged.connect(self._show_run_status)
+            panel = getattr(lab, "attack_panel", None)
+            if panel is not None:
+                panel.copyCommandRequested.connect(self.copy_command)
+        self.labs_tabs.currentChanged.connect(self._lab_switched)
+        self._arrange_default_docks()
+
+        self._build_status_bar()
+        self._build_actions()
+        self._build_menus()
+        self._bind()
+        self.setAcceptDrops(True)
+        self.resize(1600, 1000)
+        self._default_state = self.saveState(LAYOUT_VERSION)
+        self._layout_restored = False
+        if restore_layout:
+            self._layout_restored = self._restore_settings()
+        self._lab_switched(self.labs_tabs.currentIndex())
+        self._load_initial(model, data)
+
+    # -- building ------------------------------------------------------------------------------------
+    def _add_dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.addDockWidget(area, dock)
+        self.docks[name] = dock
+        return dock
+
+    def _arrange_default_docks(self) -> None:
+        """The default layout: model and images on the left; attack, top classes and runs on
+        the right; curves and the decision boundary under the lab page."""
+        docks = self.docks
+        if "attackDock" in docks:
+            self.splitDockWidget(docks["attackDock"], docks["topkDock"], Qt.Orientation.Vertical)
+            self.splitDockWidget(docks["topkDock"], docks["runsDock"], Qt.Orientation.Vertical)
+        if "curvesDock" in docks:
+            self.splitDockWidget(docks["curvesDock"], docks["boundaryDock"], Qt.Orientation.Horizontal)
+        self._size_default_docks()
+
+    def _size_default_docks(self) -> None:
+        docks = self.docks
+        width = max(self.width(), 1200)
+        height = max(self.height(), 800)
+        self.resizeDocks([docks["modelDock"]], [int(width * 0.18)], Qt.Orientation.Horizontal)
+        self.resizeDocks([docks["modelDock"], docks["galleryDock"]], [int(height * 0.27), int(height * 0.6)], Qt.Orientation.Vertical)
+        if "attackDock" in docks:
+            self.resizeDocks([docks["attackDock"]], [int(width * 0.2)], Qt.Orientation.Horizontal)
+            self.resizeDocks(
+                [docks["attackDock"], docks["topkDock"], docks["runsDock"]],
+                [int(height * 0.45), int(height * 0.25), int(height * 0.2)], Qt.Orientation.Vertical,
+            )
+        if "curvesDock" in docks:
+            self.resizeDocks([docks["curvesDock"], docks["boundaryDock"]], [55, 45], Qt.Orientation.Horizontal)
+            self.resizeDocks([docks["curvesDock"]], [int(height * 0.45)], Qt.Orientation.Vertical)
+        self._split_labs(0.42)
+
+    def _split_labs(self, canvas_share: float) -> None:
+        QApplication.processEvents()  # let the docks take their sizes first
+        for lab in self.labs:
+            if hasattr(lab, "set_canvas_share"):
+                lab.set_canvas_share(canvas_share)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.status_iteration = QLabel()
+        self.status_rate = QLabel()
+        self.status_elapsed = QLabel()
+        self.status_device = QLabel()
+        for label in (self.status_iteration, self.status_rate, self.status_elapsed, self.status_device):
+            label.setContentsMargins(8, 0, 8, 0)
+            bar.addPermanentWidget(label)
+
+    def _action(self, text: str, slot, shortcut: Any = None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            if isinstance(shortcut, (list, tuple)):
+                action.setShortcuts([QKeySequence(s) for s in shortcut])
+            else:
+                action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.triggered.connect(slot)
+        self.addAction(action)  # shortcuts work even while the menu bar is hidden
+        return action
+
+    def _build_actions(self) -> None:
+        self.open_model_action = self._action("Open &model…", self.open_model_dialog, QKeySequence.StandardKey.Open,
+                                              "Open a TorchScript, torch.export or weights file")
+        self.open_images_action = self._action("Open &images…", self.open_images_dialog, "Ctrl+I", "Open image files")
+        self.open_folder_action = self._action("Open &folder…", self.open_folder_dialog, "Ctrl+Shift+O",
+                                               "Open a folder of images (one sub-folder per class)")
+        self.save_mask_action = self._action("&Save mask…", self.save_mask_dialog, "Ctrl+Shift+S",
+                                             "Save the current image's mask as a PNG")
+        self.load_mask_action = self._action("&Load mask…", self.load_mask_dialog, "Ctrl+Shift+L",
+                                             "Load a mask PNG for the current image")
+        self.export_adv_action = self._action("Export &adversarial PNG…", self.export_adversarial_dialog, "Ctrl+E",
+                                              "Save the adversarial image of the selected run")
+        self.export_pert_action = self._action("Export &perturbation PNG…", self.export_perturbation_dialog, "Ctrl+Shift+E",
+                                               "Save the coloured perturbation of the selected run")
+        self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.presentation_action = self._action("&Presentation mode", self.set_presentation, "F11",
+                                                "Large fonts, thick lines, high contrast; advanced controls hidden")
+        self.presentation_action.setCheckable(True)
+        self.reset_layout_action = self._action("&Reset layout", self.reset_layout, None, "Put every panel back in its place")
+        self.run_action = self._action("&Run", self.run_current, ["Ctrl+R", "F5"], "Run the attack on the current image")
+        self.pause_action = self._action("&Pause", self._toggle_pause, "F6", "Pause or resume the running attack")
+        self.pause_action.setCheckable(True)
+        self.stop_action = self._action("&Stop", self.stop_current, "Esc", "Stop the running attack")
+        self.copy_command_action = self._action("&Copy as command", self.copy_command, "Ctrl+Shift+C",
+                                                "Copy the equivalent `workbench attack …` line")
+
+    def _build_menus(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        for action in (self.open_model_action, self.open_images_action, self.open_folder_action):
+            file_menu.addAction(action)
+        self.recent_menu = file_menu.addMenu("&Recent")
+        file_menu.addSeparator()
+        file_menu.addAction(self.save_mask_action)
+        file_menu.addAction(self.load_mask_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.export_adv_action)
+        file_menu.addAction(self.export_pert_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        view_menu = menu.addMenu("&View")
+        view_menu.addAction(self.presentation_action)
+        view_menu.addAction(self.reset_layout_action)
+        view_menu.addSeparator()
+        panels = view_menu.addMenu("Panels")
+        for dock in self.docks.values():
+            panels.addAction(dock.toggleViewAction())
+        run_menu = menu.addMenu("&Run")
+        run_menu.addAction(self.run_action)
+        run_menu.addAction(self.pause_action)
+        run_menu.addAction(self.stop_action)
+        run_menu.addSeparator()
+        run_menu.addAction(self.copy_command_action)
+        self._rebuild_recent_menu()
+
+    def _bind(self) -> None:
+        state = self.state
+        self.gallery.currentChanged.connect(state.set_current_index)
+        state.currentIndexChanged.connect(self._current_changed)
+        state.imagesChanged.connect(lambda _images: self._fill_gallery())
+        state.predictionsChanged.connect(lambda _p: self._fill_gallery())
+        self.gallery.filesDropped.connect(self.open_paths)
+        self.model_panel.builtinRequested.connect(lambda model_id: self.load_model(ModelSource(model_id, builtin=True)))
+        self.model_panel.openModelRequested.connect(self.open_model_dialog)
+        self.run_list.runSelected.connect(state.set_selected_run)
+        state.runAdded.connect(self._run_added)
+        state.selectedRunChanged.connect(self._run_selected)
+        state.busyChanged.connect(self._busy_changed)
+        state.presentationChanged.connect(self._presentation_changed)
+        self.worker.pausedChanged.connect(self._paused_changed)
+        self._busy_changed(False)
+
+    # -- initial content ---------------------------------------------------------------------------
+    def _load_initial(self, model: str | None, data: str | None) -> None:
+        source = model or DEFAULT_MODEL
+        builtin = not Path(source).is_file()
+        if self.load_model(ModelSource(source, builtin=builtin), data=data or None, remember=False):
+            if data is None and self.state.images is None:
+                self.open_data(self.default_data(), remember=False)
+        elif model is not None and model != DEFAULT_MODEL:
+            self.load_model(ModelSource(DEFAULT_MODEL, builtin=True), remember=False)
+
+    def default_data(self) -> str:
+        """The sample set that goes with the current model (its card's data set)."""
+        model = self.state.model
+        dataset = (model.card or {}).get("dataset") if model is not None else None
+        return f"samples:{dataset or 'fashion-mnist'}"
+
+    # -- loading -------------------------------------------------------------------------------------
+    def load_model(self, source: ModelSource, *, data: str | None = None, remember: bool = True) -> bool:
+        """Load a model; on failure show why and keep the previous model and images. Images are
+        converted to the new model's input: the new model's own samples replace the previous
+        model's samples, other images are reopened."""
+        from workbench.core.loaders import load_labels_file
+        from workbench.core.loaders import load_model as load
+        from workbench.core.spec import InputSpec
+
+        if self.state.busy:
+            self.show_error("Stop the running attack before opening another model.")
+            self.model_panel._show_model(self.state.model)
+            return False
+        previous_model, previous_images = self.state.model, self.state.images
+        try:
+            with _busy_cursor():
+                if source.builtin:
+                    model = load(source.source, device=self.device)
+                else:
+                    spec = None
+                    if source.input_size is not None:
+                        spec = InputSpec(
+                            channels=source.channels or 3, height=source.input_size[0], width=source.input_size[1],
+                            mean=tuple(source.mean or (0.0,)), std=tuple(source.std or (1.0,)),
+                        )
+                    labels = load_labels_file(source.labels_file) if source.labels_file else None
+                    model = load(source.source, arch=source.arch, input_spec=spec, labels=labels,
+                                 device=self.device, trust_pickle=source.trust_pickle)
+        except Exception as error:  # noqa: BLE001 - shown to the user, never raised
+            self.show_error(f"Could not open the model: {describe_error(error)}", error)
+            self.model_panel._show_model(self.state.model)  # the picker goes back
+            return False
+        # which images go with it
+        if data is None and previous_images is not None:
+            old_default = previous_model is not None and previous_images.source == _default_data_for(previous_model)
+            data = _default_data_for(model) if old_default else previous_images.source
+        images = None
+        if data is not None:
+            try:
+                images = self._open_image_set(data, model)
+            except Exception as error:  # noqa: BLE001
+                if previous_images is not None and data != previous_images.source:
+                    data = previous_images.source
+                    try:
+                        images = self._open_image_set(data, model)
+                    except Exception:  # noqa: BLE001
+                        images = None
+                if images is None:
+                    self.show_error(f"Opened the model, but not its images: {describe_error(error)}", error)
+        self.state.set_model(model, source)
+        if images is not None:
+            self._set_images(images, model)
+        elif previous_images is not None:
+            self.state.set_images(None)
+        if remember and not source.builtin:
+            self._remember("model", source.source, source)
+        self.statusBar().showMessage(f"Model {model.model_id} on {model.device}", 5000)
+        return True
+
+    def open_data(self, source: str, *, remember: bool = True) -> bool:
+        """Open images (``samples:<set>``, a folder, an image or IDX file) for the current model;
+        on failure show why and keep the previous images."""
+        model = self.state.model
+        if model is None:
+            self.show_error("Load a model before opening images.")
+            return False
+        if self.state.busy:
+            self.show_error("Stop the running attack before opening other images.")
+            return False
+        try:
+            images = self._open_image_set(source, model)
+        except Exception as error:  # noqa: BLE001
+            self.show_error(f"Could not open the images: {describe_error(error)}", error)
+            return False
+        self._set_images(images, model)
+        if remember and not source.startswith("samples:"):
+            self._remember("folder" if Path(source).is_dir() else "images", source)
+        return True
+
+    def open_image_files(self, paths: Sequence[str]) -> bool:
+        """Open several image files as one set (corrupt ones are skipped and listed)."""
+        from workbench.core.datasets import ImageSet
+
+        model = self.state.model
+        if model is None:
+            self.show_error("Load a model before opening images.")
+            return False
+        if self.state.busy:
+            self.show_error("Stop the running attack before opening other images.")
+            return False
+        paths = [str(p) for p in paths]
+        if len(paths) == 1:
+            return self.open_data(paths[0])
+        sets, skipped = [], []
+        with _busy_cursor():
+            for path in paths:
+                try:
+                    sets.append(self._open_image_set(path, model, predict=False))
+                except Exception as error:  # noqa: BLE001
+                    skipped.append((Path(path).name, describe_error(error)))
+        if not sets:
+            reasons = "; ".join(f"{name}: {why}" for name, why in skipped[:3])
+            self.show_error(f"Could not open the images: none could be read ({reasons}).")
+            return False
+        import torch
+
+        parent = str(Path(paths[0]).parent)
+        combined = ImageSet(
+            images=torch.cat([s.images for s in sets]), labels=torch.cat([s.labels for s in sets]),
+            names=[Path(s.source).name for s in sets], class_names=list(model.labels), source=parent,
+            skipped=skipped + [item for s in sets for item in s.skipped],
+        )
+        self._set_images(combined, model)
+        for path in paths:
+            self._remember("images", path)
+        return True
+
+    def _open_image_set(self, source: str, model, predict: bool = True):
+        from workbench.core.datasets import open_data
+
+        with _busy_cursor():
+            return open_data(source, model.spec, model.labels, limit=IMAGE_LIMIT)
+
+    def _set_images(self, images, model) -> None:
+        with _busy_cursor():
+            predictions = model.predict(images.images).numpy()
+        self.state.set_images(images, predictions, current=_first_correct(images, predictions))
+        if images.skipped:
+            names = ", ".join(f"{name} ({why})" for name, why in images.skipped[:3])
+            more = f" and {len(images.skipped) - 3} more" if len(images.skipped) > 3 else ""
+            self.show_message(f"Skipped {len(images.skipped)} file(s) that could not be read: {names}{more}.", "warning")
+
+    def open_paths(self, paths: Sequence[str]) -> None:
+        """Open dropped files or folders: a model file opens the model dialog, a folder opens
+        as images, image files open together."""
+        paths = [str(p) for p in paths if p]
+        if not paths:
+            return
+        models = [p for p in paths if Path(p).suffix.lower() in MODEL_SUFFIXES]
+        if models:
+            self.open_model_dialog(models[0])
+            return
+        folders = [p for p in paths if Path(p).is_dir()]
+        if folders:
+            self.open_data(folders[0])
+            return
+        self.open_image_files(paths)
+
+    # -- file dialogs ------------------------------------------------------------------------------
+    def _start_dir(self) -> str:
+        return str(self.settings.value("paths/last", str(Path.home())))
+
+    def _note_dir(self, path: str) -> None:
+        self.settings.setValue("paths/last", str(Path(path).parent if Path(path).is_file() else path))
+
+    def open_model_dialog(self, path: str | None = None) -> bool:
+        if path is None or isinstance(path, bool):
+            path, _ = QFileDialog.getOpenFileName(self, "Open model", self._start_dir(), MODEL_FILE_FILTER)
+            if not path:
+                return False
+        self._note_dir(path)
+        dialog = OpenModelDialog(path, self)
+        if Path(path).suffix.lower() in (".pt2",):
+            dialog.preset_combo.setCurrentText("Pixels in [0, 1] (no normalization)")
+        if dialog.exec() != OpenModelDialog.DialogCode.Accepted:
+            return False
+        return self.load_model(dialog.model_source())
+
+    def open_images_dialog(self) -> bool:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open images", self._start_dir(), IMAGE_FILE_FILTER)
+        if not paths:
+            return False
+        self._note_dir(paths[0])
+        return self.open_image_files(paths)
+
+    def open_folder_dialog(self) -> bool:
+        folder = QFileDialog.getExistingDirectory(self, "Open folder of images", self._start_dir())
+        if not folder:
+            return False
+        self._note_dir(folder)
+        return self.open_data(folder)
+
+    def save_mask_dialog(self) -> bool:
+        lab = self.current_lab()
+        if lab is None or not hasattr(lab, "canvas"):
+            return False
+        path, _ = QFileDialog.getSaveFileName(self, "Save mask", str(Path(self._start_dir()) / "mask.png"), "PNG (*.png)")
+        return bool(path) and self.save_mask(path)
+
+    def save_mask(self, path: str) -> bool:
+        try:
+            self.current_lab().canvas.save_mask(path)
+        except Exception as error:  # noqa: BLE001
+            self.show_error(f"Could not save the mask: {describe_error(error)}", error)
+            return False
+        self.statusBar().showMessage(f"Saved the mask to {path}", 5000)
+        return True
+
+    def load_mask_dialog(self) -> bool:
+        path, _ = QFileDialog.getOpenFileName(self, "Load mask", self._start_dir(), "PNG (*.png);;All files (*)")
+        return bool(path) and self.load_mask(path)
+
+    def load_mask(self, path: str) -> bool:
+        try:
+            self.current_lab().canvas.load_mask(path)
+        except Exception as error:  # noqa: BLE001
+            self.show_error(f"Could not load the mask: {describe_error(error)}", error)
+            return False
+        return True
+
+    def _export_run(self):
+        run = self.state.run(self.state.selected_run)
+        if run is None and self.state.runs():
+            run = self.state.runs()[-1]
+        if run is None:
+            self.show_error("There is no finished run to export yet: run an attack first.")
+        return run
+
+    def export_adversarial_dialog(self) -> bool:
+        run = self._export_run()
+        if run is None:
+            return False
+        name = f"run{run.run_id}-{run.attack_id}-adversarial.png"
+        path, _ = QFileDialog.getSaveFileName(self, "Export adversarial image", str(Path(self._start_dir()) / name), "PNG (*.png)")
+        return bool(path) and self.export_adversarial(path, run.run_id)
+
+    def export_perturbation_dialog(self) -> bool:
+        run = self._export_run()
+        if run is None:
+            return False
+        name = f"run{run.run_id}-{run.attack_id}-perturbation.png"
+        path, _ = QFileDialog.getSaveFileName(self, "Export perturbation", str(Path(self._start_dir()) / name), "PNG (*.png)")
+        return bool(path) and self.export_perturbation(path, run.run_id)
+
+    def export_adversarial(self, path: str, run_id: int | None = None) -> bool:
+        """Save a run's adversarial image at the model's resolution (8-bit PNG)."""
+        from workbench.core.images import save_png
+
+        run = self.state.run(run_id if run_id is not None else self.state.selected_run)
+        if run is None:
+            self.show_error("There is no run to export.")
+            return False
+        try:
+            save_png(path, run.x_adv)
+        except Exception as error:  # noqa: BLE001
+            self.show_error(f"Could not export the adversarial image: {describe_error(error)}", error)
+            return False
+        self.statusBar().showMessage(f"Saved the adversarial image to {path}", 5000)
+        return True
+
+    def export_perturbation(self, path: str, run_id: int | None = None, scale: int = 8) -> bool:
+        """Save a run's perturbation in the diverging colours of the view (blue darker, red
+        brighter, white unchanged), enlarged ``scale`` times by nearest neighbour."""
+        from workbench.gui.widgets.image_triptych import save_png as save_rgb
+
+        run = self.state.run(run_id if run_id is not None else self.state.selected_run)
+        if run is None:
+            self.show_error("There is no run to export.")
+            return False
+        delta = np.transpose(run.perturbation, (1, 2, 0))
+        rgb, scale_value = theme.perturbation_rgb(delta)
+        try:
+            save_rgb(rgb, path, scale)
+        except Exception as error:  # noqa: BLE001
+            self.show_error(f"Could not export the perturbation: {describe_error(error)}", error)
+            return False
+        self.statusBar().showMessage(f"Saved the perturbation (colour scale {theme.format_scale(scale_value)}) to {path}", 5000)
+        return True
+
+    # -- running -------------------------------------------------------------------------------------
+    def current_lab(self):
+        widget = self.labs_tabs.currentWidget()
+        return widget if widget in self.labs else None
+
+    def run_current(self) -> bool:
+        lab = self.current_lab()
+        return bool(lab is not None and lab.run())
+
+    def stop_current(self) -> None:
+        lab = self.current_lab()
+        if lab is not None:
+            lab.stop()
+
+    def _toggle_pause(self, checked: bool) -> None:
+        lab = self.current_lab()
+        if lab is not None:
+            lab.set_paused(checked)
+
+    def copy_command(self) -> str:
+        """Put the equivalent command line of the current settings (or the selected run) on the
+        clipboard; a mask that is not a rectangle is saved as a PNG the command names."""
+        lab = self.current_lab()
+        if lab is None or self.state.model is None:
+            return ""
+        run = self.state.run(self.state.selected_run)
+        mask = run.mask if run is not None else self.state.mask()
+        mask_file = None
+        from workbench.gui.labs.evasion import effective_mask, mask_rectangle
+
+        mask = effective_mask(mask)
+        if mask is not None and mask_rectangle(mask) is None:
+            mask_file = self._save_mask_for_command(mask)
+        command = lab.command_for(run, mask_file=mask_file)
+        QGuiApplication.clipboard().setText(command)
+        self.statusBar().showMessage("Copied: " + command, 10000)
+        return command
+
+    def _save_mask_for_command(self, mask: np.ndarray) -> str | None:
+        import hashlib
+
+        from workbench.core.masks import save_mask_png
+
+        folder = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation) or Path.home()) / "masks"
+        digest = hashlib.sha256(np.ascontiguousarray(mask > 0).tobytes()).hexdigest()[:12]
+        path = folder / f"mask-{digest}.png"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            save_mask_png(path, (np.asarray(mask) > 0).astype(np.float32))
+        except Exception as error:  # noqa: BLE001
+            self.show_error(f"Could not save the mask for the command: {describe_error(error)}", error)
+            return None
+        return str(path)
+
+    # -- state reactions --------------------------------------------------------------------------
+    def _fill_gallery(self) -> None:
+        images = self.state.images
+        if images is None:
+            self.gallery.set_items(np.zeros((0, 1, 1, 1), np.float32), [], None)
+            return
+        names = list(images.class_names)
+        labels = images.labels.numpy()
+        true_labels = [names[i] if 0 <= i < len(names) else None for i in labels]
+        predictions = self.state.predictions
+        model = self.state.model
+        predicted = None
+        if predictions is not None and len(predictions) == len(labels) and model is not None:
+            best = predictions.argmax(axis=1)
+            predicted = [(model.labels[int(k)], float(predictions[i, k])) for i, k in enumerate(best)]
+        self.gallery.set_items(images.images.numpy(), true_labels, predicted)
+        if self.state.current_index >= 0:
+            self.gallery.set_current(self.state.current_index)
+
+    def _current_changed(self, index: int) -> None:
+        if index >= 0:
+            self.gallery.set_current(index)
+
+    def _run_added(self, run_id: int) -> None:
+        run = self.state.run(run_id)
+        if run is not None:
+            self.run_list.add_run(run.title, run_id, success=run.success)
+
+    def _run_selected(self, run_id: int) -> None:
+        if run_id > 0:
+            self.run_list.select_run(run_id)
+        else:
+            self.run_list.clearSelection()
+            self.run_list.setCurrentItem(None)
+
+    def _busy_changed(self, busy: bool) -> None:
+        self.run_action.setEnabled(not busy)
+        self.pause_action.setEnabled(busy)
+        self.stop_action.setEnabled(busy)
+        for action in (self.open_model_action, self.open_images_action, self.open_folder_action, self.recent_menu.menuAction()):
+            action.setEnabled(not busy)
+        if not busy:
+            self.pause_action.setChecked(False)
+        else:  # a new run: the previous run's notice is old news
+            if self.message_bar.kind != "error":
+                self.message_bar.dismiss()
+            self.statusBar().clearMessage()
+        self.gallery.setAcceptDrops(not busy)
+
+    def _paused_changed(self, paused: bool) -> None:
+        self.pause_action.blockSignals(True)
+        self.pause_action.setChecked(paused)
+        self.pause_action.blockSignals(False)
+        self.pause_action.setText("&Resume" if paused else "&Pause")
+
+    def _show_run_status(self, status: dict) -> None:
+        total = status.get("total") or 0
+        iteration = status.get("iteration", 0)
+        text = f"Iteration {iteration}/{total}" if total else f"Iteration {iteration}"
+        if status.get("queries"):
+            text += f" · {status['queries']:,} queries"
+        self.status_iteration.setText(text)
+        paused = " (paused)" if status.get("paused") else ""
+        self.status_rate.setText(f"{status.get('rate', 0.0):.1f} it/s{paused}")
+        self.status_elapsed.setText(f"{status.get('elapsed', 0.0):.1f} s")
+        self.status_device.setText(status.get("device", ""))
+
+    def _lab_switched(self, index: int) -> None:
+        """Show the current lab's docks (except those the user closed), hide the others'."""
+        for lab_index, docks in self._lab_docks.items():
+            for dock in docks:
+                if lab_index == index:
+                    dock.toggleViewAction().setEnabled(True)
+                    if dock.property("hiddenBySwitch"):
+                        dock.setProperty("hiddenBySwitch", False)
+                        dock.show()
+                elif not dock.isHidden():
+                    dock.setProperty("hiddenBySwitch", True)
+                    dock.hide()
+                    dock.toggleViewAction().setEnabled(False)
+
+    # -- messages ------------------------------------------------------------------------------------
+    def show_message(self, text: str, kind: str = "info") -> None:
+        """A message in the message bar and the status bar ("error", "warning" or "info")."""
+        self.message_bar.show_message(text, kind)
+        self.statusBar().showMessage(text, 10000 if kind != "error" else 20000)
+
+    def show_error(self, text: str, error: BaseException | None = None) -> None:
+        if error is not None and not isinstance(error, WorkbenchError):
+            log.warning("%s", text, exc_info=error)
+        self.show_message(text, "error")
+
+    # -- presentation mode and layout --------------------------------------------------------------
+    def set_presentation(self, enabled: bool) -> None:
+        self.state.set_presentation(bool(enabled))
+
+    # Panels hidden in presentation mode: details that nobody at the back of a hall can read.
+    PRESENTATION_HIDDEN = ("modelDock", "runsDock")
+
+    def _presentation_changed(self, enabled: bool) -> None:
+        if enabled:
+            self._normal_state = self.saveState(LAYOUT_VERSION)
+        theme.apply_presentation(enabled)
+        self.presentation_action.blockSignals(True)
+        self.presentation_action.setChecked(enabled)
+        self.presentation_action.blockSignals(False)
+        font = theme.font()
+        for label in (self.status_iteration, self.status_rate, self.status_elapsed, self.status_device):
+            label.setFont(font)
+        self.labs_tabs.setFont(theme.font(theme.style().title_pt, bold=True))
+        for dock in self.docks.values():
+            dock.setFont(theme.font(theme.style().font_pt, bold=enabled))
+            dock.widget().setFont(font)
+        self.message_bar.label.setFont(font)
+        if enabled:
+            for name in self.PRESENTATION_HIDDEN:
+                self.docks[name].hide()
+            self._size_presentation_docks()
+        elif getattr(self, "_normal_state", None) is not None:
+            self.restoreState(self._normal_state, LAYOUT_VERSION)
+            self._normal_state = None
+            self._lab_switched(self.labs_tabs.currentIndex())
+        if self.state.current_index >= 0:
+            self.gallery.set_current(self.state.current_index)  # keep it in sight
+
+    def _size_presentation_docks(self) -> None:
+        docks = self.docks
+        width, height = max(self.width(), 1200), max(self.height(), 700)
+        self.resizeDocks([docks["galleryDock"]], [int(width * 0.13)], Qt.Orientation.Horizontal)
+        if "attackDock" in docks:
+            self.resizeDocks([docks["attackDock"]], [int(width * 0.23)], Qt.Orientation.Horizontal)
+            self.resizeDocks([docks["attackDock"], docks["topkDock"]], [int(height * 0.55), int(height * 0.4)], Qt.Orientation.Vertical)
+        if "curvesDock" in docks:
+            self.resizeDocks([docks["curvesDock"], docks["boundaryDock"]], [58, 42], Qt.Orientation.Horizontal)
+            self.resizeDocks([docks["curvesDock"]], [int(height * 0.5)], Qt.Orientation.Vertical)
+        self._split_labs(0.34)
+
+    def reset_layout(self) -> None:
+        if self.state.presentation:
+            self.set_presentation(False)
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.setProperty("hiddenBySwitch", False)
+        self.restoreState(self._default_state, LAYOUT_VERSION)
+        self._size_default_docks()
+        self._lab_switched(self.labs_tabs.currentIndex())
+
+    # -- settings --------------------------------------------------------------------------------
+    def _restore_settings(self) -> bool:
+        """Restore geometry, layout and attack settings; True if a saved layout was restored."""
+        settings = self.settings
+        restored = False
+        geometry = settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        layout = settings.value("window/state")
+        if isinstance(layout, QByteArray) and not layout.isEmpty():
+            restored = bool(self.restoreState(layout, LAYOUT_VERSION))
+        attack = settings.value("attack/id")
+        if isinstance(attack, str) and attack:
+            from workbench.attacks import ATTACKS
+
+            if attack in ATTACKS:
+                stored = _json(settings.value(f"attack/params/{attack}"))
+                if isinstance(stored, dict):
+                    self.state.set_attack_params(stored, attack)
+                self.state.set_attack(attack)
+        oracle = _json(settings.value("attack/oracle"))
+        if isinstance(oracle, dict):
+            self.state.set_oracle_params(oracle)
+        seed = settings.value("attack/seed")
+        try:
+            if seed is not None:
+                self.state.set_seed(int(seed))
+        except (TypeError, ValueError):
+            pass
+        return restored
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if not self._layout_restored and not getattr(self, "_sized", False):
+            self._sized = True
+            self._size_default_docks()  # proportions need the real window size
+
+    def save_settings(self) -> None:
+        settings = self.settings
+        settings.setValue("window/geometry", self.saveGeometry())
+        normal = getattr(self, "_normal_state", None)  # in presentation mode: the layout before it
+        settings.setValue("window/state", normal if normal is not None else self.saveState(LAYOUT_VERSION))
+        if self.state.attack_id:
+            settings.setValue("attack/id", self.state.attack_id)
+            settings.setValue(f"attack/params/{self.state.attack_id}", json.dumps(self.state.attack_params()))
+        settings.setValue("attack/seed", self.state.seed)
+        settings.setValue("attack/oracle", json.dumps(self.state.oracle_params))
+        settings.sync()
+
+    def recent(self) -> list[dict]:
+        items = _json(self.settings.value("recent"))
+        return [item for item in items if isinstance(item, dict) and "path" in item] if isinstance(items, list) else []
+
+    def _remember(self, kind: str, path: str, source: ModelSource | None = None) -> None:
+        entry: dict[str, Any] = {"kind": kind, "path": str(path)}
+        if source is not None:
+            entry["source"] = {
+                "arch": source.arch, "input_size": list(source.input_size) if source.input_size else None,
+                "channels": source.channels, "mean": list(source.mean) if source.mean else None,
+                "std": list(source.std) if source.std else None, "labels_file": source.labels_file,
+            }
+        items = [item for item in self.recent() if not (item["path"] == entry["path"] and item.get("kind") == kind)]
+        items.insert(0, entry)
+        self.settings.setValue("recent", json.dumps(items[:RECENT_LIMIT]))
+        self._rebuild_recent_menu()
+
+    def _rebuild_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        items = self.recent()
+        for item in items:
+            label = {"model": "Model", "folder": "Folder", "images": "Image"}.get(item.get("kind"), "File")
+            action = self.recent_menu.addAction(f"{label}: {item['path']}")
+            action.triggered.connect(lambda _checked=False, entry=item: self._open_recent(entry))
+        if not items:
+            empty = self.recent_menu.addAction("(nothing opened yet)")
+            empty.setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear list", self._clear_recent)
+
+    def _clear_recent(self) -> None:
+        self.settings.remove("recent")
+        self._rebuild_recent_menu()
+
+    def _open_recent(self, entry: dict) -> None:
+        path, kind = entry["path"], entry.get("kind")
+        if not Path(path).exists():
+            self.show_error(f"{path} no longer exists.")
+            return
+        if kind == "model":
+            extra = entry.get("source") or {}
+            size = extra.get("input_size")
+            source = ModelSource(
+                path, arch=extra.get("arch"), input_size=tuple(size) if size else None,
+                channels=extra.get("channels"), mean=tuple(extra["mean"]) if extra.get("mean") else None,
+                std=tuple(extra["std"]) if extra.get("std") else None, labels_file=extra.get("labels_file"),
+            )
+            self.load_model(source)
+        else:
+            self.open_data(path)
+
+    # -- drag and drop ------------------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if event.mimeData().hasUrls() and not self.state.busy and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        event.acceptProposedAction()
+        # after the drop returns, so that the source application is not kept waiting
+        QTimer.singleShot(0, lambda: self.open_paths(paths))
+
+    # -- closing ------------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        """Save the layout and settings; stop a running task and wait for its thread."""
+        self._closing = True
+        try:
+            self.save_settings()
+        except Exception:  # noqa: BLE001 - closing must not fail
+            log.warning("could not save the settings", exc_info=True)
+        if self.worker.is_running():
+            self.worker.shutdown()
+            self.state.set_busy(False)
+        if self.state.presentation:
+            theme.apply_presentation(False)
+        super().closeEvent(event)
+
+
+# -- helpers -------------------------------------------------------------------------------------------
+
+
+def _default_data_for(model) -> str:
+    dataset = (model.card or {}).get("dataset") if model is not None else None
+    return f"samples:{dataset}" if dataset else ""
+
+
+def _first_correct(images, predictions: np.ndarray | None) -> int:
+    """The first image the model classifies correctly (a good one to attack), else 0."""
+    if predictions is None or len(predictions) == 0:
+        return 0
+    labels = images.labels.numpy()
+    correct = np.flatnonzero((labels >= 0) & (predictions.argmax(axis=1) == labels))
+    return int(correct[0]) if correct.size else 0
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+class _busy_cursor:
+    """Shows the wait cursor while loading (a few hundred milliseconds at most)."""
+
+    def __enter__(self):
+        app = QApplication.instance()
+        if app is not None:
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if QApplication.instance() is not None:
+            QApplication.restoreOverrideCursor()
