@@ -8,7 +8,8 @@ import copy
 import pytest
 import torch
 
-from workbench.attacks import ATTACKS, run_to_end
+from workbench.attacks import ATTACKS
+from workbench.core.errors import ParameterError
 from workbench.core.events import AttackStep
 from workbench.core.model import ModelHandle
 from workbench.core.oracle import Oracle, OracleParams
@@ -75,9 +76,7 @@ def test_transfer_from_a_different_surrogate(fashion_model, fashion_batch):
 
 
 def test_transfer_checks_its_white_box_attack():
-    from workbench.core.errors import ParameterError
-
-    with pytest.raises(ParameterError, match="'white_box': square is not a white-box attack"):
+    with pytest.raises(ParameterError, match="'white_box': 'square' is not a registered white-box attack"):
         ATTACKS.get("transfer")(white_box="square")
     with pytest.raises(ParameterError, match="unknown parameter 'epsilon'"):
         ATTACKS.get("transfer")(white_box_params="epsilon=0.1")

@@ -67,6 +67,8 @@ def test_counts_per_image_and_in_total(fashion_model, fashion_batch):
         oracle.query(x[:3])
     with pytest.raises(WorkbenchError, match="one per row"):
         oracle.query(x[:2], images=torch.tensor([0, 5]))
+    with pytest.raises(WorkbenchError, match="call begin"):
+        Oracle(fashion_model).query(x)
 
 
 def test_budget_refuses_the_whole_query_and_counts_nothing(fashion_model, fashion_batch):

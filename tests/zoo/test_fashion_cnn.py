@@ -96,20 +96,28 @@ def test_samples(handle):
     assert correct >= 0.90
 
 
+def quick_run(out_dir, seed, global_seed):
+    """A 1-epoch run on 1,024 training and 1,000 test images; the global RNG is seeded with
+    ``global_seed`` first, which must not matter."""
+    torch.manual_seed(global_seed)
+    events = list(
+        recipes.train(
+            "fashion-cnn", seed=seed, epochs=1, train_limit=1024, test_limit=1000, out_dir=out_dir
+        )
+    )
+    assert [type(e) for e in events] == [TrainEpoch, TrainResult]
+    return events
+
+
 @needs_dataset
 def test_same_seed_same_weights(tmp_path):
-    runs = []
-    for name in ("a", "b"):
-        events = list(
-            recipes.train(
-                "fashion-cnn", seed=3, epochs=1, train_limit=1024, out_dir=tmp_path / name
-            )
-        )
-        assert [type(e) for e in events] == [TrainEpoch, TrainResult]
-        runs.append(events)
-    (epoch_a, result_a), (epoch_b, result_b) = runs
-    assert (
-        epoch_a.train_loss == epoch_b.train_loss and epoch_a.test_accuracy == epoch_b.test_accuracy
+    (epoch_a, result_a), (epoch_b, result_b) = (
+        quick_run(tmp_path / "a", seed=3, global_seed=1),
+        quick_run(tmp_path / "b", seed=3, global_seed=2),
+    )
+    assert (epoch_a.train_loss, epoch_a.test_accuracy) == (
+        epoch_b.train_loss,
+        epoch_b.test_accuracy,
     )
     weights_a = safetensors.torch.load_file(result_a.weights_path)
     weights_b = safetensors.torch.load_file(result_b.weights_path)
@@ -117,23 +125,32 @@ def test_same_seed_same_weights(tmp_path):
     assert all(torch.equal(weights_a[k], weights_b[k]) for k in weights_a)
     card_a = json.loads((tmp_path / "a" / "fashion-cnn.json").read_text(encoding="utf-8"))
     card_b = json.loads((tmp_path / "b" / "fashion-cnn.json").read_text(encoding="utf-8"))
-    assert card_a["sha256"] == card_b["sha256"]
-    assert (
-        card_a["trained_with"]
-        == "workbench zoo train fashion-cnn --seed 3 --epochs 1 --train-limit 1024"
+    assert card_a["sha256"] == card_b["sha256"]  # the files are byte for byte the same
+    assert card_a["trained_with"] == (
+        "workbench zoo train fashion-cnn --seed 3 --epochs 1 --train-limit 1024 --test-limit 1000"
     )
+    _, result_c = quick_run(tmp_path / "c", seed=4, global_seed=1)
+    weights_c = safetensors.torch.load_file(result_c.weights_path)
+    assert not torch.equal(weights_a["0.weight"], weights_c["0.weight"])
 
 
 @needs_dataset
 def test_closing_writes_nothing(tmp_path):
     torch.manual_seed(123)
     outside = torch.get_rng_state()
-    run = train_fashion_cnn(seed=0, epochs=2, train_limit=512, out_dir=tmp_path)
+    run = train_fashion_cnn(seed=0, epochs=2, train_limit=512, test_limit=500, out_dir=tmp_path)
     assert isinstance(next(run), TrainEpoch)
     assert torch.equal(torch.get_rng_state(), outside)  # the training's RNG is its own
     assert not torch.are_deterministic_algorithms_enabled()  # not left on while paused
     run.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_options():
+    with pytest.raises(ParameterError, match="epochs must be at least 1, not 0"):
+        next(train_fashion_cnn(epochs=0))
+    with pytest.raises(ParameterError, match="train_limit must be at least 1"):
+        next(train_fashion_cnn(train_limit=-5))
 
 
 def test_unknown_recipe_and_option():

@@ -24,6 +24,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.events import AttackStep
 from workbench.core.norms import flat
 from workbench.core.oracle import Answer, Oracle, QueryBudgetExhausted
+from workbench.core.params import param
 
 _FLOOR = 1e-30  # confidences below this (or not shown at all) count as this in log space
 
@@ -180,18 +181,14 @@ class BlackBoxAttack(Attack):
 # -- helpers of several attacks ------------------------------------------------------------------
 
 
+def max_queries_param(default: int):
+    """The ``max_queries`` parameter that every query-based attack declares."""
+    return param(default, title="Queries", description="Queries per image the attack plans to spend (the oracle's budget may stop it earlier)", unit="queries", low=1, high=10**7)
+
+
 def per_sample(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """``values`` (N) shaped to broadcast against the N×… tensor ``like``."""
     return values.view(-1, *([1] * (like.dim() - 1)))
-
-
-def gaussian_directions(problem: BlackBoxProblem, index: torch.Tensor, count: int) -> torch.Tensor:
-    """``count`` random unit directions (L2) within the mask for each image at ``index``:
-    a tensor len(index)×count×C×H×W."""
-    shape = (index.numel(), count, *problem.x.shape[1:])
-    noise = torch.randn(shape, generator=problem.generator) * problem.mask[index].unsqueeze(1)
-    norms = noise.flatten(2).norm(dim=2).clamp_min(1e-12)
-    return noise / norms.view(*norms.shape, 1, 1, 1)
 
 
 def starting_points(
@@ -236,7 +233,7 @@ def starting_points(
 
 def _nearest_with_goal(problem: BlackBoxProblem, clean: Answer) -> torch.Tensor:
     """N×N: for each image, the indices of the batch's other images whose label meets its goal,
-    nearest (in L2, inside its mask) first, padded with -1."""
+    nearest (in L2 between the masked images) first, padded with -1."""
     n = problem.x.shape[0]
     labels = clean.top1
     if problem.targeted:
@@ -260,8 +257,8 @@ def bisect(
     """Binary search on the segment from ``x`` to the adversarial ``x_adv`` of each image at
     ``index`` until the adversarial end is within ``tolerance`` (a fraction of the segment, one
     for all or one per image) of the decision boundary, one query per step and image, while
-    its budget lasts. Returns the adversarial ends and the oracle's answers there (``seen``
-    holds the answers on ``x_adv``)."""
+    its budget lasts. ``x_adv`` and ``seen`` (the answers on ``x_adv``) hold one row per image
+    at ``index``; returns the adversarial ends and the answers there, likewise."""
     x0 = problem.x[index]
     best = x_adv.clone()
     low = torch.zeros(index.numel())

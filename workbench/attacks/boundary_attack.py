@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from workbench.attacks.blackbox import BlackBoxAttack, BlackBoxProblem, bisect, per_sample, starting_points
+from workbench.attacks.blackbox import BlackBoxAttack, BlackBoxProblem, bisect, max_queries_param, per_sample, starting_points
 from workbench.attacks.registry import ATTACKS
 from workbench.core.norms import flat
 from workbench.core.params import param
@@ -26,12 +26,12 @@ _START_TRIES = 20  # noise draws (and batch images) tried as starting points
 _START_PRECISION = 1e-3  # binary search of the starting point, as a fraction of its distance
 _CHECK_EVERY = 10  # steps between checks of the orthogonal step alone
 _WINDOW = (10, 30)  # checks of the orthogonal step, and steps, that one adaptation looks back on
-_RATES = {"orthogonal": (0.2, 0.5), "source": (0.2, 0.5)}  # shrink below, grow above
+_RATES = (0.2, 0.5)  # success rates below which a step shrinks, above which it grows
 
 
 @dataclass(frozen=True)
 class BoundaryParams:
-    max_queries: int = param(5000, title="Queries", description="Queries per image the attack plans to spend (the oracle's budget may stop it earlier)", unit="queries", low=1, high=10**7)
+    max_queries: int = max_queries_param(5000)
     orthogonal_step: float = param(0.01, title="Orthogonal step δ", description="Initial length of the random step on the sphere, relative to the distance", low=1e-8, high=10.0)
     source_step: float = param(0.01, title="Source step ε", description="Initial fraction of the distance moved towards the original per step", low=1e-8, high=1.0)
     step_adaptation: float = param(1.5, title="Step adaptation", description="Factor by which step sizes grow or shrink with their success rates", low=1.0, high=10.0)
@@ -89,7 +89,9 @@ class BoundaryAttack(BlackBoxAttack):
             index = (moving & problem.affordable(cost=2 if checking else 1)).nonzero().squeeze(1)
             if index.numel() == 0:
                 break
-            orthogonal, candidate = self.propose(problem, best[index], index, steps["orthogonal"][index], steps["source"][index])
+            orthogonal, candidate = self.propose(
+                problem, best[index], index, steps["orthogonal"][index], steps["source"][index]
+            )
             if checking:
                 answer = problem.ask(orthogonal, index)
                 windows["orthogonal"].add(index, problem.reached(answer, index))
@@ -126,7 +128,7 @@ class BoundaryAttack(BlackBoxAttack):
         factor = self.params.step_adaptation
         for kind, scaled in (("orthogonal", ("orthogonal", "source")), ("source", ("source",))):
             window = windows[kind]
-            low, high = _RATES[kind]
+            low, high = _RATES
             grow, shrink = window.full() & (window.rate() > high), window.full() & (window.rate() < low)
             for name in scaled:
                 steps[name] = torch.where(grow, steps[name] * factor, torch.where(shrink, steps[name] / factor, steps[name]))

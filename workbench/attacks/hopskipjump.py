@@ -15,9 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from workbench.attacks.blackbox import (
-    BlackBoxAttack, BlackBoxProblem, bisect, gaussian_directions, per_sample, starting_points,
-)
+from workbench.attacks.blackbox import BlackBoxAttack, BlackBoxProblem, bisect, max_queries_param, per_sample, starting_points
 from workbench.attacks.registry import ATTACKS
 from workbench.core.norms import flat
 from workbench.core.params import param
@@ -26,9 +24,18 @@ _START_TRIES = 20  # noise draws (and batch images) tried as starting points
 _HALVINGS = 25  # step-size halvings before an iteration gives up its step
 
 
+def gaussian_directions(problem: BlackBoxProblem, index: torch.Tensor, count: int) -> torch.Tensor:
+    """``count`` random unit directions (L2) within the mask for each image at ``index``:
+    a tensor len(index)×count×C×H×W."""
+    shape = (index.numel(), count, *problem.x.shape[1:])
+    noise = torch.randn(shape, generator=problem.generator) * problem.mask[index].unsqueeze(1)
+    norms = noise.flatten(2).norm(dim=2).clamp_min(1e-12)
+    return noise / norms.view(*norms.shape, 1, 1, 1)
+
+
 @dataclass(frozen=True)
 class HopSkipJumpParams:
-    max_queries: int = param(5000, title="Queries", description="Queries per image the attack plans to spend (the oracle's budget may stop it earlier)", unit="queries", low=1, high=10**7)
+    max_queries: int = max_queries_param(5000)
     initial_evals: int = param(100, title="Initial samples B₀", description="Random points per boundary-normal estimate at the first iteration; grows as √t", low=1, high=100000)
     max_evals: int = param(10000, title="Most samples", description="Upper limit of the random points per estimate", low=1, high=1000000)
     gamma: float = param(1.0, title="Threshold γ", description="Binary-search precision θ = γ / (d·√d) for d free pixel values", low=1e-6, high=1000.0)

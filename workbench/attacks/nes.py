@@ -12,7 +12,8 @@ attack has no signal while the target is not listed. It then starts from an imag
 labels as the target (one of the attacker's own, here from the batch), maximizes the target's
 log-confidence and shrinks the ball around the original image step by step — a step is kept
 only while the target stays in the top k, and the shrink is halved when it does not — until the
-ball has radius ε; from there it is the plain attack.
+ball has radius ε; from there it is the plain attack. (Until then the steps show points outside
+the ε-ball; the result is always inside it.)
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 import torch
 
-from workbench.attacks.blackbox import BlackBoxAttack, BlackBoxProblem, per_sample, starting_points
+from workbench.attacks.blackbox import BlackBoxAttack, BlackBoxProblem, max_queries_param, per_sample, starting_points
 from workbench.attacks.registry import ATTACKS
 from workbench.core.norms import flat
 from workbench.core.oracle import Answer
@@ -32,7 +33,7 @@ _START_TRIES = 4  # target-class images (and noise draws) tried as partial-infor
 @dataclass(frozen=True)
 class NESParams:
     eps: float = param(0.05, title="ε (L∞ budget)", description="Largest change of any pixel value", unit="pixel value", low=0.0, high=1.0)
-    max_queries: int = param(2000, title="Queries", description="Queries per image the attack plans to spend (the oracle's budget may stop it earlier)", unit="queries", low=1, high=10**7)
+    max_queries: int = max_queries_param(2000)
     samples: int = param(20, title="Sample pairs n", description="Antithetic Gaussian pairs per gradient estimate (2n queries)", low=1, high=10000)
     sigma: float = param(0.01, title="Sampling σ", description="Standard deviation of the search distribution", unit="pixel value", low=1e-6, high=1.0)
     step_size: float = param(0.01, title="Step size", description="Change of each pixel per PGD step", unit="pixel value", low=0.0, high=1.0)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from workbench.attacks.blackbox import BlackBoxAttack, BlackBoxProblem, per_sample
+from workbench.attacks.blackbox import BlackBoxAttack, BlackBoxProblem, max_queries_param, per_sample
 from workbench.attacks.registry import ATTACKS
 from workbench.core.norms import flat
 from workbench.core.oracle import Answer
@@ -53,7 +53,7 @@ def coordinate_order(problem: BlackBoxProblem, basis: str, low_frequency: int) -
 @dataclass(frozen=True)
 class SimBAParams:
     eps: float = param(0.2, title="Step ε", description="L2 length of each step along a basis vector", unit="L2 norm", low=0.0, high=10.0)
-    max_queries: int = param(1000, title="Queries", description="Queries per image the attack plans to spend (the oracle's budget may stop it earlier)", unit="queries", low=1, high=10**7)
+    max_queries: int = max_queries_param(1000)
     basis: str = param("dct", title="Basis", description="Directions tried: low-frequency DCT first, or single pixels", choices=("dct", "pixel"))
     low_frequency: int = param(8, title="Low-frequency block", description="DCT: size of the block of lowest frequencies tried first, and the width of each later band", low=1, high=4096)
 
@@ -76,7 +76,8 @@ class SimBA(BlackBoxAttack):
         best = x.clone()
         answer = problem.ask(best, torch.arange(n))
         score, done = self.goal_confidence(problem, answer), problem.reached(answer)
-        yield problem.step(1, problem.limit, best, answer, -score if problem.targeted else score, done)
+        towards_goal = -1.0 if problem.targeted else 1.0  # the loss: the goal's confidence, signed to fall
+        yield problem.step(1, problem.limit, best, answer, towards_goal * score, done)
         for iteration in range(order.shape[1]):
             index = (~done & problem.affordable() & (order[:, iteration] >= 0)).nonzero().squeeze(1)
             if index.numel() == 0:
@@ -86,7 +87,7 @@ class SimBA(BlackBoxAttack):
                 candidate = problem.restrict(best[index] + sign * p.eps * direction, index)
                 new = problem.ask(candidate, index)
                 new_score = self.goal_confidence(problem, new, index)
-                better = new_score > score[index] if problem.targeted else new_score < score[index]
+                better = towards_goal * new_score < towards_goal * score[index]
                 keep = index[better]
                 best[keep], score[keep] = candidate[better], new_score[better]
                 done[keep] = problem.reached(new, index)[better]
@@ -95,7 +96,7 @@ class SimBA(BlackBoxAttack):
                 index, direction = index[untried], direction[untried]
                 if index.numel() == 0:
                     break
-            yield problem.step(iteration + 2, problem.limit, best, answer, -score if problem.targeted else score, done)
+            yield problem.step(iteration + 2, problem.limit, best, answer, towards_goal * score, done)
         return best
 
     @staticmethod

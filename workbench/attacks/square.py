@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from workbench.attacks.blackbox import BlackBoxAttack, BlackBoxProblem, per_sample
+from workbench.attacks.blackbox import BlackBoxAttack, BlackBoxProblem, max_queries_param, per_sample
 from workbench.attacks.registry import ATTACKS
 from workbench.core.norms import flat
 from workbench.core.params import param
@@ -32,13 +32,14 @@ def fraction_schedule(p_init: float, iteration: int, planned: int) -> float:
 
 
 def windows(n: int, size: int, height: int, width: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """A random size×size window per image: (top, left) corners and the N×1×H×W boolean masks."""
+    """A random size×size window per image: the N×1×H×W boolean masks and, for every pixel, its
+    row (N×H) and column (N×W) relative to the window's corner."""
     top = torch.randint(0, height - size + 1, (n,), generator=generator)
     left = torch.randint(0, width - size + 1, (n,), generator=generator)
     rows = torch.arange(height).unsqueeze(0) - top.unsqueeze(1)
     cols = torch.arange(width).unsqueeze(0) - left.unsqueeze(1)
     inside = ((rows >= 0) & (rows < size)).unsqueeze(2) & ((cols >= 0) & (cols < size)).unsqueeze(1)
-    return top, left, inside.unsqueeze(1)
+    return inside.unsqueeze(1), rows, cols
 
 
 def random_signs(shape: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
@@ -48,8 +49,8 @@ def random_signs(shape: tuple[int, ...], generator: torch.Generator) -> torch.Te
 @dataclass(frozen=True)
 class SquareParams:
     eps: float = param(0.05, title="ε (L∞ budget)", description="Largest change of any pixel value", unit="pixel value", low=0.0, high=1.0)
-    max_queries: int = param(1000, title="Queries", description="Queries per image the attack plans to spend (the oracle's budget may stop it earlier)", unit="queries", low=1, high=10**7)
-    p_init: float = param(0.3, title="Initial square size p", description="Fraction of the image the first squares cover; halved on the paper's schedule", low=0.001, high=1.0)
+    max_queries: int = max_queries_param(1000)
+    p_init: float = param(0.8, title="Initial square size p", description="Fraction of the image the first squares cover; halved on the paper's schedule", low=0.001, high=1.0)
 
 
 @ATTACKS.register
@@ -62,8 +63,7 @@ class Square(BlackBoxAttack):
     Params = SquareParams
 
     def iterate(self, problem: BlackBoxProblem):
-        x, mask = problem.x, problem.mask
-        n, c, h, w = x.shape
+        n, _, h, w = problem.x.shape
         planned = problem.limit
         start = self.initial(problem)
         answer = problem.ask(start, torch.arange(n))
@@ -73,7 +73,7 @@ class Square(BlackBoxAttack):
             index = (~done & problem.affordable()).nonzero().squeeze(1)
             if index.numel() == 0:
                 break
-            size = self.side(fraction_schedule(self.params.p_init, iteration - 2, planned), h, w, c)
+            size = self.side(fraction_schedule(self.params.p_init, iteration - 2, planned), h, w)
             candidate = self.changed_proposal(problem, best, index, size)
             moved = (flat(candidate) != flat(best[index])).any(dim=1)
             index, candidate = index[moved], candidate[moved]
@@ -94,7 +94,7 @@ class Square(BlackBoxAttack):
         return problem.restrict(problem.x + stripes * problem.mask)
 
     @staticmethod
-    def side(p: float, height: int, width: int, channels: int) -> int:
+    def side(p: float, height: int, width: int) -> int:
         """The side of a square window covering a fraction ``p`` of the image."""
         side = int(round(math.sqrt(p * height * width)))
         return min(max(side, 1), height - 1, width - 1)
@@ -114,7 +114,7 @@ class Square(BlackBoxAttack):
         """One window per image set to x ± ε (a random sign per channel)."""
         x = problem.x[index]
         n, c, h, w = x.shape
-        _, _, window = windows(n, size, h, w, problem.generator)
+        window, _, _ = windows(n, size, h, w, problem.generator)
         corner = x + self.params.eps * random_signs((n, c, 1, 1), problem.generator)
         return problem.restrict(torch.where(window, corner, best[index]), index)
 
@@ -122,7 +122,7 @@ class Square(BlackBoxAttack):
 @dataclass(frozen=True)
 class SquareL2Params:
     eps: float = param(2.0, title="ε (L2 budget)", description="L2 norm of the perturbation", unit="L2 norm", low=0.0, high=1000.0)
-    max_queries: int = param(1000, title="Queries", description="Queries per image the attack plans to spend (the oracle's budget may stop it earlier)", unit="queries", low=1, high=10**7)
+    max_queries: int = max_queries_param(1000)
     p_init: float = param(0.1, title="Initial square size p", description="Fraction of the image the first squares cover; halved on the paper's schedule", low=0.001, high=1.0)
 
 
@@ -143,16 +143,13 @@ def meta_pseudo_gaussian(size: int) -> torch.Tensor:
     return pattern / pattern.norm()
 
 
-def placed(pattern: torch.Tensor, top: torch.Tensor, left: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """N×1×H×W: ``pattern`` (s×s, or N×s×s) placed with its corner at (top, left) per image."""
-    size = pattern.shape[-1]
-    rows = torch.arange(height).unsqueeze(0) - top.unsqueeze(1)
-    cols = torch.arange(width).unsqueeze(0) - left.unsqueeze(1)
-    inside = ((rows >= 0) & (rows < size)).unsqueeze(2) & ((cols >= 0) & (cols < size)).unsqueeze(1)
-    patterns = pattern.expand(top.numel(), size, size)
-    sample = torch.arange(top.numel()).view(-1, 1, 1)
+def placed(patterns: torch.Tensor, window: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    """N×1×H×W: each image's s×s pattern (``patterns``, N×s×s) put into its window (as
+    :func:`windows` gives it), zero elsewhere."""
+    size = patterns.shape[-1]
+    sample = torch.arange(patterns.shape[0]).view(-1, 1, 1)
     values = patterns[sample, rows.clamp(0, size - 1).unsqueeze(2), cols.clamp(0, size - 1).unsqueeze(1)]
-    return (values * inside).unsqueeze(1)
+    return values.unsqueeze(1) * window
 
 
 @ATTACKS.register
@@ -185,7 +182,8 @@ class SquareL2(Square):
         return problem.restrict(problem.x[index] + delta * per_sample(self.params.eps / norms, delta), index)
 
     @staticmethod
-    def side(p: float, height: int, width: int, channels: int) -> int:
+    def side(p: float, height: int, width: int) -> int:
+        """At least 3 pixels and odd, for the pattern's two halves."""
         side = max(int(round(math.sqrt(p * height * width))), 3)
         side += 1 - side % 2  # odd
         return min(side, height, width)
@@ -196,8 +194,8 @@ class SquareL2(Square):
         x = problem.x[index]
         n, c, h, w = x.shape
         delta = best[index] - x
-        top, left, first = windows(n, size, h, w, problem.generator)
-        _, _, second = windows(n, size, h, w, problem.generator)
+        first, rows, cols = windows(n, size, h, w, problem.generator)
+        second, _, _ = windows(n, size, h, w, problem.generator)
         both = first | second
         in_first = (delta * first).flatten(2).norm(dim=2).view(n, c, 1, 1)
         in_both = (delta * both).flatten(2).norm(dim=2).view(n, c, 1, 1)
@@ -205,7 +203,7 @@ class SquareL2(Square):
         flip = torch.rand(n, generator=problem.generator) < 0.5
         pattern = meta_pseudo_gaussian(size).expand(n, size, size).clone()
         pattern[flip] = pattern[flip].transpose(1, 2)
-        bump = placed(pattern, top, left, h, w) * random_signs((n, c, 1, 1), problem.generator)
+        bump = placed(pattern, first, rows, cols) * random_signs((n, c, 1, 1), problem.generator)
         bump = bump + delta * first / (in_first + 1e-10)
         bump_norm = bump.flatten(2).norm(dim=2).view(n, c, 1, 1).clamp_min(1e-12)
         bump = bump / bump_norm * (per_sample(spare, bump) + in_both ** 2).sqrt()

@@ -45,12 +45,13 @@ class Transfer(BlackBoxAttack):
     def __init__(self, *, surrogate_model: ModelHandle | None = None, **values: Any) -> None:
         """``surrogate_model`` gives the surrogate directly (instead of the ``surrogate`` id)."""
         super().__init__(**values)
-        inner = ATTACKS.get(self.params.white_box)
-        if inner.access != "white-box":
+        white_box = [a.id for a in ATTACKS if a.access == "white-box"]
+        if self.params.white_box not in white_box:
             raise ParameterError(
-                f"parameter 'white_box': {inner.id} is not a white-box attack "
-                f"(white-box: {', '.join(a.id for a in ATTACKS if a.access == 'white-box')})"
+                f"parameter 'white_box': '{self.params.white_box}' is not a registered white-box "
+                f"attack (white-box: {', '.join(white_box)})"
             )
+        inner = ATTACKS.get(self.params.white_box)
         pairs = [item for item in self.params.white_box_params.split(",") if item.strip()]
         self.white_box = inner(**parse_assignments(pairs))
         self.norm = inner.norm

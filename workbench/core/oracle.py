@@ -207,7 +207,8 @@ class Oracle:
         x = self._checked(x)
         images = self._owners(x.shape[0], images)
         spent = torch.bincount(images, minlength=self._spent.numel())
-        if self.budget and ((over := self._spent + spent > self.budget) & (spent > 0)).any():
+        over = self._spent + spent > self.budget
+        if self.budget and over.any():
             raise QueryBudgetExhausted(over.nonzero().squeeze(1).tolist(), self.budget)
         if self.params.latency_ms:
             time.sleep(self.params.latency_ms / 1000.0)
@@ -228,6 +229,8 @@ class Oracle:
         return x
 
     def _owners(self, m: int, images: torch.Tensor | None) -> torch.Tensor:
+        if self._spent.numel() == 0:
+            raise WorkbenchError("no batch of attacked images yet: call begin(n) before querying")
         if images is None:
             if m != self._spent.numel():
                 raise WorkbenchError(

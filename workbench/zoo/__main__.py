@@ -1,7 +1,7 @@
 """``python -m workbench.zoo``: train the built-in models and export their sample images.
 
-    python -m workbench.zoo train fashion-cnn [--seed 0] [--epochs E] [--train-limit N]
-                                              [--out DIR] [--device cpu|cuda]
+    python -m workbench.zoo train fashion-cnn [--seed 0] [--epochs E] [--out DIR]
+        [--device cpu|cuda] [--train-limit N] [--test-limit N]
     python -m workbench.zoo samples [--out DIR]
 
 Progress goes to stderr, the final result as JSON to stdout.
@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--epochs", type=int)
     train.add_argument("--train-limit", type=int, help="train on the first N training images only")
+    train.add_argument("--test-limit", type=int, help="evaluate on the first N test images only")
     train.add_argument("--out", dest="out_dir", help="folder for the weights and card")
     train.add_argument("--device", help="cpu, cuda, cuda:1 … (default: CUDA when available)")
     samples = commands.add_parser("samples", help="export the Fashion-MNIST sample images")

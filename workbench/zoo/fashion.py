@@ -33,7 +33,7 @@ from torch.optim.lr_scheduler import LRScheduler
 import workbench.zoo.architectures  # noqa: F401  (registers "small-cnn")
 from workbench.core.architectures import build_architecture
 from workbench.core.device import choose_device
-from workbench.core.errors import DataLoadError
+from workbench.core.errors import DataLoadError, ParameterError
 from workbench.core.events import TrainEpoch, TrainResult
 from workbench.core.idx import read_idx
 from workbench.core.model import Normalized
@@ -122,22 +122,29 @@ def train_fashion_cnn(
     out_dir: str | Path | None = None,
     device: str | torch.device | None = None,
     train_limit: int | None = None,
+    test_limit: int | None = None,
 ) -> Iterator[TrainEpoch | TrainResult]:
     """Train ``fashion-cnn`` and write ``<out_dir>/fashion-cnn.safetensors`` and ``.json``.
 
     Yields a :class:`TrainEpoch` per epoch (test accuracy on the 10,000 test images) and finally
-    a :class:`TrainResult`. ``out_dir`` defaults to the shipped ``resources/models``;
-    ``train_limit`` trains on the first N training images only (for quick checks). The same
-    seed gives the same weights on the same device and thread count. Closing the generator
-    early writes nothing.
+    a :class:`TrainResult`. ``out_dir`` defaults to the shipped ``resources/models``.
+    ``train_limit`` and ``test_limit`` use the first N training or test images only (for quick
+    checks). The same seed gives the same weights on the same device and thread count.
+    Closing the generator early writes nothing.
     """
-    if epochs < 1:
-        raise ValueError(f"epochs must be at least 1, not {epochs}")
+    for name, value in (
+        ("epochs", epochs),
+        ("train_limit", train_limit),
+        ("test_limit", test_limit),
+    ):
+        if value is not None and value < 1:
+            raise ParameterError(f"{name} must be at least 1, not {value}")
     started = time.perf_counter()
     device = choose_device(device)
     x_train, y_train = load_fashion_mnist("train")
     x_train, y_train = x_train[:train_limit], y_train[:train_limit]
     x_test, y_test = load_fashion_mnist("test")
+    x_test, y_test = x_test[:test_limit], y_test[:test_limit]
     mean, std = normalization(x_train)
     with _deterministic():
         inner = _seeded_model(seed)
@@ -181,7 +188,7 @@ def train_fashion_cnn(
         std=std,
         metrics=metrics,
         training=training,
-        command=_command(seed=seed, epochs=epochs, train_limit=train_limit),
+        command=_command(seed=seed, epochs=epochs, train_limit=train_limit, test_limit=test_limit),
     )
     yield TrainResult(MODEL_ID, str(weights_path), str(card_path), metrics)
 
@@ -292,13 +299,15 @@ class _OwnRng:
                 self.state = torch.cuda.get_rng_state(index) if cuda else torch.get_rng_state()
 
 
-def _command(*, seed: int, epochs: int, train_limit: int | None) -> str:
+def _command(*, seed: int, epochs: int, train_limit: int | None, test_limit: int | None) -> str:
     """The command line that reproduces a training run."""
     command = f"workbench zoo train {MODEL_ID} --seed {seed}"
     if epochs != EPOCHS:
         command += f" --epochs {epochs}"
     if train_limit is not None:
         command += f" --train-limit {train_limit}"
+    if test_limit is not None:
+        command += f" --test-limit {test_limit}"
     return command
 
 
@@ -318,10 +327,9 @@ def save_model(
     weights_path = out_dir / f"{MODEL_ID}.safetensors"
     card_path = out_dir / f"{MODEL_ID}.json"
     tensors = {name: t.detach().cpu().contiguous() for name, t in inner.state_dict().items()}
-    metadata = {"model": MODEL_ID, "architecture": ARCHITECTURE}
-    digest = _write_atomic(
-        weights_path, lambda p: safetensors.torch.save_file(tensors, p, metadata)
-    )
+    # No safetensors metadata: it is written in hash-map order, so two or more keys would make
+    # the file's bytes, and so the card's sha256, differ between identical runs.
+    digest = _write_atomic(weights_path, lambda p: safetensors.torch.save_file(tensors, p))
     card = {
         "id": MODEL_ID,
         "title": "Fashion-MNIST CNN",

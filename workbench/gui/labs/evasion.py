@@ -44,7 +44,13 @@ except ImportError:  # pragma: no cover - the audit package is part of the workb
 
 BOUNDARY_RESOLUTION = 31  # grid points per side of the decision-boundary slice
 BOUNDARY_INTERVAL_S = 0.4  # at most this often (the slice also waits twice its own cost)
-CURVES_INTERVAL_S = 0.2  # the curves (three plots with axes to re-tick) redraw at most this often
+# Live redraw cadence. Every millisecond the GUI thread spends drawing is taken from the attack
+# (the worker thread shares the CPU and Python's GIL with it), and everything drawn in one pass
+# of the event loop adds up to one stall of the window, so the views redraw less often than the
+# worker delivers steps (≤ 25/s) and the costlier ones never in the same pass:
+VIEWS_INTERVAL_S = 0.08  # images, top-k bars and status at most this often (~12/s)
+CURVES_INTERVAL_S = 0.2  # the curves at most this often (each history is complete: no point is lost)
+SLICE_GAP_S = 0.1  # the curves wait this long after a decision-boundary slice was drawn
 
 
 def percent(p: float) -> str:
@@ -111,6 +117,7 @@ class _Live:
     boundary: Any = None
     x_adv: np.ndarray | None = None
     probs_adv: np.ndarray | None = None
+    success: bool = False
     paused_at: float | None = None
     paused_seconds: float = 0.0
     queries: int = 0
@@ -143,6 +150,11 @@ class EvasionLab(QWidget):
         self._curves_timer = QTimer(self)
         self._curves_timer.setSingleShot(True)
         self._curves_timer.timeout.connect(self._draw_live_curves)
+        self._views_shown_at = 0.0
+        self._views_timer = QTimer(self)
+        self._views_timer.setSingleShot(True)
+        self._views_timer.timeout.connect(self._draw_live_views)
+        self._slice_shown_at = 0.0
 
         self.canvas = MaskCanvas()
         self.canvas.setObjectName("maskCanvas")
@@ -329,6 +341,7 @@ class EvasionLab(QWidget):
         elif BoundarySlice is not None and isinstance(event, BoundarySlice):
             live.boundary = event
             self.boundary.set_slice(event)
+            self._slice_shown_at = time.monotonic()
 
     def _show_step(self, step: AttackStep) -> None:
         live = self._live
@@ -336,33 +349,60 @@ class EvasionLab(QWidget):
         live.queries = int(getattr(step, "queries", 0) or 0)
         live.x_adv = np.asarray(step.x_adv[0], dtype=np.float32)
         live.probs_adv = np.asarray(step.probs[0], dtype=np.float32)
-        success = bool(np.asarray(step.success).reshape(-1)[0])
+        live.success = bool(np.asarray(step.success).reshape(-1)[0])
+        if live.history:
+            self._schedule_curves()
+        self._schedule(self._views_timer, self._views_shown_at + VIEWS_INTERVAL_S, self._draw_live_views)
+
+    @staticmethod
+    def _schedule(timer: QTimer, due: float, draw) -> None:
+        """Draw now if ``due`` (a time.monotonic() instant) has passed, else once it comes
+        (the latest state is drawn then, so skipping intermediate ones loses nothing)."""
+        wait = due - time.monotonic()
+        if wait <= 0:
+            draw()
+        elif not timer.isActive():
+            timer.start(int(wait * 1000) + 1)
+
+    def _draw_live_views(self) -> None:
+        self._views_timer.stop()
+        live = self._live
+        if live is None or live.x_adv is None:
+            return
         self.triptych.set_images(
             live.x, live.x_adv,
             (prediction_title("Original", live.probs_clean, live.labels),
              prediction_title("Adversarial", live.probs_adv, live.labels)),
-            success=success,
+            success=live.success,
         )
-        if live.history:
-            self._schedule_curves()
         self.topk.set_probabilities(live.probs_adv, live.labels, live.true_class, live.target_class)
         self._emit_status()
+        self._views_shown_at = time.monotonic()
 
     def _schedule_curves(self) -> None:
-        """Redraw the curves now, or as soon as CURVES_INTERVAL_S has passed since the last
-        time (each history is complete, so skipping intermediate ones loses no point)."""
-        wait = CURVES_INTERVAL_S - (time.monotonic() - self._curves_shown_at)
-        if wait <= 0:
-            self._draw_live_curves()
-        elif not self._curves_timer.isActive():
-            self._curves_timer.start(int(wait * 1000) + 1)
+        """Redraw the curves at most every CURVES_INTERVAL_S, and not within SLICE_GAP_S of a
+        decision-boundary slice (each history is complete, so skipping intermediate ones loses
+        no point). Never within the worker's batch itself: the timer runs after it."""
+        due = max(self._curves_shown_at + CURVES_INTERVAL_S, self._slice_shown_at + SLICE_GAP_S)
+        if not self._curves_timer.isActive():
+            self._curves_timer.start(max(0, int((due - time.monotonic()) * 1000) + 1))
 
     def _draw_live_curves(self) -> None:
         self._curves_timer.stop()
         live = self._live
-        if live is not None and live.history:
-            self.curves.set_history(live.history)
-            self._curves_shown_at = time.monotonic()
+        if live is None or not live.history:
+            return
+        wait = self._slice_shown_at + SLICE_GAP_S - time.monotonic()
+        if wait > 0:  # a slice came in meanwhile: let its repaint pass first
+            self._curves_timer.start(int(wait * 1000) + 1)
+            return
+        self.curves.set_x_extent(live.total or None)  # the x axis stays put for the run
+        self.curves.set_history(live.history, live=True)
+        self._curves_shown_at = time.monotonic()
+
+    def _stop_live_timers(self) -> None:
+        self._curves_timer.stop()
+        self._views_timer.stop()
 
     def _on_finished(self, result: Any) -> None:
         live = self._live
@@ -373,7 +413,7 @@ class EvasionLab(QWidget):
         if not isinstance(result, AttackResult):
             self.message.emit("The attack ended without a result.", "error")
             return
-        self._curves_timer.stop()
+        self._stop_live_timers()
         x_adv = np.asarray(result.x_adv[0], dtype=np.float32)
         probs_adv = np.asarray(result.probs[0], dtype=np.float32)
         success = bool(np.asarray(result.success).reshape(-1)[0])
@@ -406,8 +446,10 @@ class EvasionLab(QWidget):
         live = self._live
         if live is None:
             return
+        if self._views_timer.isActive():  # show where it stopped
+            self._draw_live_views()
         self._live = None
-        self._curves_timer.stop()
+        self._stop_live_timers()
         if live.history:
             self.curves.set_history(live.history)
         self.state.set_busy(False)
@@ -417,7 +459,7 @@ class EvasionLab(QWidget):
         if self._live is None:
             return
         self._live = None
-        self._curves_timer.stop()
+        self._stop_live_timers()
         self.state.set_busy(False)
         self.message.emit(f"The attack failed: {text}", "error")
 
@@ -484,6 +526,7 @@ class EvasionLab(QWidget):
             success=run.success,
         )
         if run.history:
+            self.curves.set_x_extent(None)  # fitted to the iterations the run took
             self.curves.set_history(run.history)
         else:
             self.curves.clear()

@@ -1,0 +1,232 @@
+"""The window stays responsive while an attack runs (issue 3, "Benchmark").
+
+A 200-step PGD (L∞, ε = 0.1, early stop off, so every step runs) on the built-in ``fashion-cnn``
+and its first sample image, started from the attack panel of the main window (offscreen), while
+a 10 ms ``QTimer`` probe notes when the event loop gets to it. Then the same attack headless: the
+very generator the Evasion lab hands its worker (the attack wrapped in the decision-boundary
+slices and the per-iteration tracking), consumed in a plain loop in a plain thread (the GUI's
+worker runs it in a thread too, and PyTorch's CPU threading differs between the main thread and
+others); for reference also the bare attack and the attack with tracking only.
+
+Measured (GUI and headless runs alternate, ``REPEATS`` times; medians, after a warm-up of each):
+
+- the longest gap between two probe ticks while the GUI run is in progress (from the click on
+  Run until the finished run is shown), in ms — goal ≤ 50 ms;
+- iterations per second in the GUI (200 iterations ÷ the time from the click to the worker's
+  ``finished`` signal) over iterations per second headless (200 ÷ the time to create and exhaust
+  the generator) — goal ≥ 0.9.
+
+The figures are printed as one JSON line. Run: ``QT_QPA_PLATFORM=offscreen pytest -m bench -s
+tests/bench/test_gui_responsiveness.py``. On a machine shared with other work the timings are
+noisy; the medians of alternating runs keep the ratio fair.
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import threading
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+pytestmark = pytest.mark.bench
+
+PGD = {"eps": 0.1, "steps": 200, "step_size": 0.0, "random_start": True, "early_stop": False}
+WARM_UP = {**PGD, "steps": 20}
+REPEATS = int(os.environ.get("WORKBENCH_BENCH_REPEATS", "3"))
+PROBE_MS = 10
+SETTLE_S = 0.3  # the probe keeps watching this long after the run ended (final views)
+MAX_STALL_MS = 50.0
+MIN_RATIO = 0.9
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    from PySide6.QtCore import QCoreApplication, QSettings
+
+    from workbench.gui import app as gui_app
+    from workbench.gui.main_window import MainWindow
+
+    QCoreApplication.setOrganizationName("adversarial-workbench-tests")
+    QCoreApplication.setApplicationName("workbench-bench")
+    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+        QSettings.setPath(QSettings.Format.IniFormat, scope, str(tmp_path / "settings"))
+    gui_app.configure_plots()  # the application's plot options (antialiasing on)
+    settings = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings=settings, restore_layout=False)
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.wait(200)
+    yield win
+    if win.worker.is_running():
+        win.worker.shutdown()
+    win.close()
+
+
+class Probe:
+    """A 10 ms timer that remembers when the event loop served it, and how much CPU time the
+    GUI thread had used by then (so that a stall can be told apart into the window's own work
+    and waiting for a CPU or for Python's GIL on a busy machine)."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.ticks: list[tuple[float, float]] = []
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(PROBE_MS)
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        self.ticks.append((time.perf_counter(), time.thread_time()))
+
+    def start(self) -> None:
+        self.ticks = []
+        self._tick()
+        self.timer.start()
+
+    def stop(self) -> dict:
+        """The longest gap between ticks since :meth:`start` ("stall_ms"), the GUI thread's CPU
+        time within it ("stall_cpu_ms") and over the whole time ("cpu_share", 0..1)."""
+        self.timer.stop()
+        self._tick()
+        pairs = list(zip(self.ticks, self.ticks[1:]))
+        (wall0, cpu0), (wall1, cpu1) = max(pairs, key=lambda pair: pair[1][0] - pair[0][0])
+        elapsed = self.ticks[-1][0] - self.ticks[0][0]
+        return {
+            "stall_ms": 1000.0 * (wall1 - wall0),
+            "stall_cpu_ms": 1000.0 * (cpu1 - cpu0),
+            "cpu_share": (self.ticks[-1][1] - self.ticks[0][1]) / elapsed if elapsed > 0 else 0.0,
+        }
+
+
+def run_in_gui(qtbot, win, params: dict, probe: Probe | None = None) -> dict:
+    from PySide6.QtCore import Qt
+
+    lab = win.labs[0]
+    lab.attack_panel.form.set_values(params)
+    assert lab.attack_panel.run_button.isEnabled(), lab.attack_panel.run_blocker()
+    ended: dict[str, float] = {}
+
+    def note_end(_result) -> None:
+        ended.setdefault("t", time.perf_counter())
+
+    win.worker.finished.connect(note_end)
+    if probe is not None:
+        probe.start()
+    started = time.perf_counter()
+    with qtbot.waitSignal(win.worker.finished, timeout=300_000):
+        qtbot.mouseClick(lab.attack_panel.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not win.state.busy, timeout=10_000)
+    qtbot.wait(int(SETTLE_S * 1000))
+    probed = probe.stop() if probe is not None else {}
+    win.worker.finished.disconnect(note_end)
+    run = win.state.run(win.state.selected_run)
+    assert run is not None and run.iterations == params["steps"]
+    assert lab.curves.point_count() == params["steps"]
+    seconds = ended["t"] - started
+    return {"seconds": seconds, "rate": run.iterations / seconds, **probed}
+
+
+def headless_source(win, kind: str):
+    """A callable that makes the stream to time: the lab's own generator ("lab": the attack
+    wrapped in boundary slices and tracking), the bare attack ("plain") or the attack with
+    tracking only ("track"). Prepared here, in the GUI thread, from the panel's settings."""
+    import torch
+
+    from workbench.core.tracking import track
+
+    lab = win.labs[0]
+    live, source = lab._prepare()  # the generator the lab hands its worker, wrappers and all
+    if kind == "lab":
+        return source
+    attack = lab.attack_panel.attack_class()(**live.params)
+    x = torch.from_numpy(live.x).unsqueeze(0)
+    mask = None if live.mask is None else torch.from_numpy(live.mask)[None, None]
+    y = torch.tensor([live.true_class])
+
+    def stream():
+        events = attack.run(win.state.model, x, y, mask=mask, seed=live.seed)
+        return track(events, x, live.true_class) if kind == "track" else events
+
+    return stream
+
+
+def run_headless(win, kind: str) -> float:
+    """Iterations per second of :func:`headless_source`'s stream, consumed in a plain loop in
+    a plain Python thread, as the GUI's worker consumes it in a QThread (PyTorch's CPU threading
+    differs between the main thread and others: on a busy machine the main thread's intra-op
+    pool can be several times slower or faster), while this thread only waits (no event loop)."""
+    source = headless_source(win, kind)
+    steps = win.labs[0].attack_panel.values()["steps"]
+    out: dict[str, object] = {}
+
+    def consume() -> None:
+        try:
+            started = time.perf_counter()
+            for _event in source():
+                pass
+            out["rate"] = steps / (time.perf_counter() - started)
+        except BaseException as error:  # re-raised in the test's thread
+            out["error"] = error
+
+    thread = threading.Thread(target=consume, name=f"headless-{kind}")
+    thread.start()
+    thread.join()
+    if "error" in out:
+        raise out["error"]  # type: ignore[misc]
+    return float(out["rate"])  # type: ignore[arg-type]
+
+
+def test_window_stays_responsive_during_pgd(qtbot, window):
+    import torch
+
+    win, lab = window, window.labs[0]
+    win.state.set_attack("pgd")
+    win.state.set_seed(0)
+    probe = Probe()
+
+    # warm-up: first forward/backward passes, first paints of every view
+    run_in_gui(qtbot, win, WARM_UP)
+    lab.attack_panel.form.set_values(WARM_UP)
+    run_headless(win, "lab")
+
+    gui, headless, plain, tracked = [], [], [], []
+    for _ in range(REPEATS):
+        gui.append(run_in_gui(qtbot, win, PGD, probe))
+        lab.attack_panel.form.set_values(PGD)
+        headless.append(run_headless(win, "lab"))
+        plain.append(run_headless(win, "plain"))
+        tracked.append(run_headless(win, "track"))
+        qtbot.wait(50)
+
+    gui_rate = statistics.median(r["rate"] for r in gui)
+    headless_rate = statistics.median(headless)
+    stall = statistics.median(r["stall_ms"] for r in gui)
+    figures = {
+        "bench": "gui_responsiveness",
+        "attack": "pgd",
+        "params": PGD,
+        "repeats": REPEATS,
+        "torch_threads": torch.get_num_threads(),
+        "stall_ms": round(stall, 1),
+        "stall_ms_runs": [round(r["stall_ms"], 1) for r in gui],
+        "stall_cpu_ms_runs": [round(r["stall_cpu_ms"], 1) for r in gui],
+        "gui_thread_cpu_share": round(statistics.median(r["cpu_share"] for r in gui), 3),
+        "gui_it_s": round(gui_rate, 1),
+        "gui_it_s_runs": [round(r["rate"], 1) for r in gui],
+        "headless_it_s": round(headless_rate, 1),
+        "headless_it_s_runs": [round(r, 1) for r in headless],
+        "headless_plain_it_s": round(statistics.median(plain), 1),
+        "headless_track_it_s": round(statistics.median(tracked), 1),
+        "ratio": round(gui_rate / headless_rate, 3),
+        "ratio_vs_plain": round(gui_rate / statistics.median(plain), 3),
+    }
+    print("\n" + json.dumps(figures))
+    assert stall <= MAX_STALL_MS, figures
+    assert gui_rate / headless_rate >= MIN_RATIO, figures
