@@ -41,6 +41,7 @@ $(FASHION_MNIST):
 
 zoo: $(STAMP) $(FASHION_MNIST)
 	$(BIN)/workbench zoo train fashion-cnn
+	$(BIN)/workbench zoo samples
 
 bench: $(STAMP) $(FASHION_MNIST)
 	$(BIN)/python -m pytest -q -m bench -s tests/bench

@@ -66,7 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
     train = zoo_sub.add_parser("train", help="retrain a built-in model from its recipe")
     train.add_argument("model_id", help="built-in model id, e.g. fashion-cnn")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--epochs", type=int, help="epochs (default: the recipe's)")
+    train.add_argument("--train-limit", type=int, help="train on the first N training images only")
+    train.add_argument("--test-limit", type=int, help="evaluate on the first N test images only")
+    train.add_argument("--out", dest="out_dir", help="folder for the weights and card (default: the shipped ones)")
     train.add_argument("--device", default=None, help="cpu or cuda (default: CUDA when available)")
+    samples = zoo_sub.add_parser("samples", help="export the shipped Fashion-MNIST sample images")
+    samples.add_argument("--out", dest="out_dir", help="folder for the samples (default: the shipped ones)")
     return parser
 
 
@@ -425,9 +431,18 @@ def _write_attack_run(args, model, data, attack, evaluation, summary) -> Path:
 
 def cmd_zoo(args: argparse.Namespace) -> int:
     from workbench.core.events import TrainEpoch, TrainResult
+    from workbench.zoo.fashion import export_samples
     from workbench.zoo.recipes import train
 
-    for event in train(args.model_id, seed=args.seed, device=args.device):
+    if args.zoo_command == "samples":
+        print(json.dumps({"samples": str(export_samples(args.out_dir))}, indent=2))
+        return EXIT_OK
+    options = {
+        key: value
+        for key, value in vars(args).items()
+        if key in ("seed", "epochs", "train_limit", "test_limit", "out_dir", "device") and value is not None
+    }
+    for event in train(args.model_id, **options):
         if isinstance(event, TrainEpoch):
             test = "" if event.test_accuracy is None else f"  test accuracy {event.test_accuracy * 100:.2f} %"
             _progress(f"epoch {event.epoch}/{event.epochs}  loss {event.train_loss:.4f}  "
