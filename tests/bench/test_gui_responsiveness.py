@@ -12,9 +12,10 @@ Measured (GUI and headless runs alternate, ``REPEATS`` times; medians, after a w
 
 - the longest gap between two probe ticks while the GUI run is in progress (from the click on
   Run until the finished run is shown), in ms — goal ≤ 50 ms;
-- iterations per second in the GUI (200 iterations ÷ the time from the click to the worker's
-  ``finished`` signal) over iterations per second headless (200 ÷ the time to create and exhaust
-  the generator) — goal ≥ 0.9.
+- iterations per second in the GUI (200 iterations ÷ the time from the click until the GUI
+  thread learns that the worker's thread has ended, before the lab shows the finished run) over
+  iterations per second headless (200 ÷ the time to create and exhaust the generator) — goal
+  ≥ 0.9.
 
 The figures are printed as one JSON line. Run: ``QT_QPA_PLATFORM=offscreen pytest -m bench -s
 tests/bench/test_gui_responsiveness.py``. On a machine shared with other work the timings are
@@ -101,6 +102,7 @@ class Probe:
         return {
             "stall_ms": 1000.0 * (wall1 - wall0),
             "stall_cpu_ms": 1000.0 * (cpu1 - cpu0),
+            "stall_at_s": wall0 - self.ticks[0][0],
             "cpu_share": (self.ticks[-1][1] - self.ticks[0][1]) / elapsed if elapsed > 0 else 0.0,
         }
 
@@ -113,10 +115,11 @@ def run_in_gui(qtbot, win, params: dict, probe: Probe | None = None) -> dict:
     assert lab.attack_panel.run_button.isEnabled(), lab.attack_panel.run_blocker()
     ended: dict[str, float] = {}
 
-    def note_end(_result) -> None:
-        ended.setdefault("t", time.perf_counter())
+    def note_end(running: bool) -> None:  # the thread has ended: before the lab shows the run
+        if not running:
+            ended.setdefault("t", time.perf_counter())
 
-    win.worker.finished.connect(note_end)
+    win.worker.runningChanged.connect(note_end)
     if probe is not None:
         probe.start()
     started = time.perf_counter()
@@ -125,7 +128,7 @@ def run_in_gui(qtbot, win, params: dict, probe: Probe | None = None) -> dict:
     qtbot.waitUntil(lambda: not win.state.busy, timeout=10_000)
     qtbot.wait(int(SETTLE_S * 1000))
     probed = probe.stop() if probe is not None else {}
-    win.worker.finished.disconnect(note_end)
+    win.worker.runningChanged.disconnect(note_end)
     run = win.state.run(win.state.selected_run)
     assert run is not None and run.iterations == params["steps"]
     assert lab.curves.point_count() == params["steps"]
@@ -217,6 +220,7 @@ def test_window_stays_responsive_during_pgd(qtbot, window):
         "stall_ms": round(stall, 1),
         "stall_ms_runs": [round(r["stall_ms"], 1) for r in gui],
         "stall_cpu_ms_runs": [round(r["stall_cpu_ms"], 1) for r in gui],
+        "stall_at_s_runs": [f"{r['stall_at_s']:.2f}/{r['seconds']:.2f}" for r in gui],
         "gui_thread_cpu_share": round(statistics.median(r["cpu_share"] for r in gui), 3),
         "gui_it_s": round(gui_rate, 1),
         "gui_it_s_runs": [round(r["rate"], 1) for r in gui],

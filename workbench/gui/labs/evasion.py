@@ -48,7 +48,7 @@ BOUNDARY_INTERVAL_S = 0.4  # at most this often (the slice also waits twice its 
 # (the worker thread shares the CPU and Python's GIL with it), and everything drawn in one pass
 # of the event loop adds up to one stall of the window, so the views redraw less often than the
 # worker delivers steps (≤ 25/s) and the costlier ones never in the same pass:
-VIEWS_INTERVAL_S = 0.08  # images, top-k bars and status at most this often (~12/s)
+VIEWS_INTERVAL_S = 0.1  # images, top-k bars and status at most this often (10/s)
 CURVES_INTERVAL_S = 0.2  # the curves at most this often (each history is complete: no point is lost)
 SLICE_GAP_S = 0.1  # the curves wait this long after a decision-boundary slice was drawn
 

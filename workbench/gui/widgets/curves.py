@@ -374,9 +374,9 @@ class ConfidenceCurves(QWidget):
         if extent != self._x_extent:
             self._x_extent = extent
             self._x_top = None
-            if self._n:
+            if self._n:  # else the next history applies it
                 self._grow_x(self._buffers["iteration"][: self._n])
-            self._apply_ranges()
+                self._apply_x_range()
 
     def clear(self) -> None:
         """Remove every curve (e.g. before a new run); the axes are fitted afresh next time."""
@@ -454,15 +454,20 @@ class ConfidenceCurves(QWidget):
     def _apply_ranges(self) -> None:
         """Set the ranges that changed (each change re-ticks an axis; unchanged ones cost
         nothing)."""
-        x_top = self._x_top if self._x_top is not None else self._x_extent
-        if x_top is not None:  # else: as it is, until there is something to show
-            self._set_range("x", self.prob_plot.getViewBox(), 0.0, x_top, 0.01, x=True)
+        self._apply_x_range()
+        if not self._n:  # nothing shown: the axes stay as they are until something is
+            return
         changed = [
             key for key, view in self._y_views.items()
             if self._set_range(key, view, *(self._y[key] or _DEFAULT_RANGES[key]), 0.05)
         ]
         if changed:
             self._fit_axis_widths(changed)
+
+    def _apply_x_range(self) -> None:
+        x_top = self._x_top if self._x_top is not None else self._x_extent
+        if x_top is not None:
+            self._set_range("x", self.prob_plot.getViewBox(), 0.0, x_top, 0.01, x=True)
 
     def _set_range(self, name: str, view: pg.ViewBox, low: float, high: float, padding: float, x: bool = False) -> bool:
         if self._ranges_shown.get(name) == (low, high):
