@@ -17,9 +17,16 @@ Measured (GUI and headless runs alternate, ``REPEATS`` times; medians, after a w
   iterations per second headless (200 ÷ the time to create and exhaust the generator) — goal
   ≥ 0.9.
 
-The figures are printed as one JSON line. Run: ``QT_QPA_PLATFORM=offscreen pytest -m bench -s
-tests/bench/test_gui_responsiveness.py``. On a machine shared with other work the timings are
-noisy; the medians of alternating runs keep the ratio fair.
+The figures are printed as one JSON line, with diagnostics: for each GUI run the GUI thread's
+CPU time within its longest stall (``stall_cpu_ms_runs``: the rest of the stall is waiting for a
+CPU or for Python's GIL, which the worker thread holds while it runs Python code), when the stall
+began and how long the run took (``stall_at_s_runs``, "start/run" in seconds after the click:
+near 0 is the start of a run, near the run's length its end), and the GUI thread's CPU time over
+the run (``gui_thread_cpu_share``; the worker loses about as much, so ratio ≈ 1 − share).
+
+Run: ``QT_QPA_PLATFORM=offscreen pytest -m bench -s tests/bench/test_gui_responsiveness.py``. On
+a machine shared with other work the timings are noisy; the medians of alternating runs keep the
+ratio fair.
 """
 from __future__ import annotations
 
@@ -31,7 +38,7 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
+import pytest
 
 pytestmark = pytest.mark.bench
 
@@ -175,7 +182,7 @@ def run_headless(win, kind: str) -> float:
             for _event in source():
                 pass
             out["rate"] = steps / (time.perf_counter() - started)
-        except BaseException as error:  # re-raised in the test's thread
+        except BaseException as error:  # noqa: BLE001 - re-raised in the test's thread
             out["error"] = error
 
     thread = threading.Thread(target=consume, name=f"headless-{kind}")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import itertools
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from workbench.audit.boundary import BoundarySlice
 from workbench.core.errors import WorkbenchError
 from workbench.gui import theme
 from workbench.gui.widgets.boundary import BoundaryView, demo_slice
-from workbench.gui.widgets.curves import ConfidenceCurves, demo_history
+from workbench.gui.widgets.curves import ConfidenceCurves, demo_history, nice_ceil
 from workbench.gui.widgets.image_triptych import ImageTriptych, demo_images
 from workbench.gui.widgets.run_list import RunList
 from workbench.gui.widgets.topk import TopKBars
@@ -116,6 +117,111 @@ def test_curves_with_nan_and_missing_keys(qtbot):
     assert curves.point_count() == 3
     assert len(curves.curve_data("loss")[0]) == 0
     curves.grab()
+
+
+def test_nice_ceil_rounds_up_to_1_2_5():
+    assert [nice_ceil(v) for v in (0.0734, 0.1, 0.10000002, 1.0, 1.2, 2.01, 137.0, 999.0)] == [
+        0.1, 0.1, 0.1, 1.0, 2.0, 5.0, 200.0, 1000.0,
+    ]
+    assert nice_ceil(0.0) == nice_ceil(-1.0) == nice_ceil(float("nan")) == 0.0
+
+
+def pgd_like_history(n: int) -> dict[str, np.ndarray]:
+    """A history shaped like a real L∞ PGD (ε = 0.1, in float32: 0.10000002), 200 steps."""
+    t = np.arange(1, n + 1, dtype=np.float64)
+    return {
+        "iteration": t,
+        "p_true": np.exp(-t / 10), "p_other": 1 - np.exp(-t / 10),
+        "loss": 0.11 + 8.5 * (1 - np.exp(-t / 60)),
+        "linf": np.full(n, np.float64(np.float32(0.1))),
+        "l2": 1.45 + 0.55 * t / 200,
+        "l0": 700 + 6 * np.sin(t),
+    }
+
+
+def y_range(curves, key):
+    view = {"loss": curves.loss_plot.getViewBox(), "linf": curves.norm_plot.getViewBox(),
+            "l2": curves.l2_box, "l0": curves.l0_box}[key]
+    return tuple(view.viewRange()[1])
+
+
+def test_curves_axes_stay_put_while_a_run_grows(qtbot):
+    curves = ConfidenceCurves()
+    qtbot.addWidget(curves)
+    curves.resize(430, 390)
+    curves.show()
+    full = pgd_like_history(200)
+    x_ranges, loss_ranges = set(), []
+    curves.clear()
+    for n in range(1, 201, 5):
+        curves.set_x_extent(200)  # the run's length is known: the x axis never moves
+        curves.set_history({k: v[:n] for k, v in full.items()}, live=True)
+        x_ranges.add(tuple(np.round(curves.prob_plot.getViewBox().viewRange()[0], 9)))
+        loss_ranges.append(y_range(curves, "loss"))
+    assert len(x_ranges) == 1
+    (x_low, x_high), = x_ranges
+    assert x_low <= 0 and 200 <= x_high <= 205
+    # the loss axis only grows, in a few round steps, and holds every point
+    tops = [high for _, high in loss_ranges]
+    assert tops == sorted(tops) and len(set(tops)) <= 5
+    assert loss_ranges[-1][0] <= 0 and 8.6 < loss_ranges[-1][1] <= 10.6
+    # norms start at 0 and end at round numbers: ε = 0.1 is the top of the L∞ axis, not 0.12
+    for key, top in (("linf", 0.1), ("l2", 2.0), ("l0", 1000.0)):
+        low, high = y_range(curves, key)
+        assert low < 0 < 0.1 * top and top < high <= 1.06 * top, (key, low, high)
+    # a history that does not continue the shown one is fitted afresh: the axes shrink
+    curves.set_x_extent(None)
+    curves.set_history({k: v[:20] / (1 if k == "iteration" else 4) for k, v in full.items()})
+    assert y_range(curves, "loss")[1] < 2.2
+    assert curves.prob_plot.getViewBox().viewRange()[0][1] < 21
+
+
+def test_live_curves_are_drawn_without_antialiasing(qtbot):
+    import pyqtgraph as pg
+
+    curves = ConfidenceCurves()
+    qtbot.addWidget(curves)
+    history = pgd_like_history(50)
+    curves.set_history(history, live=True)
+    assert not curves.curve_true.curve.opts["antialias"]
+    curves.set_history(history)  # the finished run: as the application draws plots
+    assert curves.curve_true.curve.opts["antialias"] == bool(pg.getConfigOption("antialias"))
+
+
+def test_curve_axes_keep_their_labels_readable_in_presentation_mode(qtbot):
+    from PySide6.QtGui import QPainter, QPicture
+
+    curves = ConfidenceCurves()
+    qtbot.addWidget(curves)
+    try:
+        theme.apply_presentation(True)
+        curves.resize(480, 420)
+        curves.show()
+        qtbot.waitExposed(curves)
+        curves.set_x_extent(200)
+        curves.set_history(pgd_like_history(150), live=True)
+        qtbot.wait(50)
+        linf_axis = curves.norm_plot.getAxis("left")
+        for axis in (linf_axis, curves.loss_plot.getAxis("left"), curves.norm_plot.getAxis("right"), curves.l0_axis):
+            picture = QPicture()
+            painter = QPainter(picture)
+            painter.setFont(axis.style["tickFont"])
+            _, _, texts = axis.generateDrawSpecs(painter)
+            painter.end()
+            labels = [text for _, _, text in texts]
+            rects = [rect for rect, _, _ in texts]
+            assert "0" in labels and len(labels) >= 2, labels  # the ends are kept: 0 …
+            if axis is linf_axis:
+                assert labels[-1] in ("0.1", "0.10"), labels  # … and ε
+            for a, b in itertools.pairwise(rects):  # labels do not overlap
+                assert not a.intersects(b), labels
+            width = axis.width()
+            for rect in rects:  # nor are they clipped by the axis ("0.10" shown as "10")
+                assert rect.left() >= -0.5 and rect.right() <= width + 0.5, (labels, rect, width)
+        # the L0 axis' label fits beside the plot instead of running into the next one
+        assert curves.l0_axis.label.boundingRect().width() <= curves.norm_plot.getViewBox().height()
+    finally:
+        theme.apply_presentation(False)
 
 
 # -- top-k ----------------------------------------------------------------------------------------

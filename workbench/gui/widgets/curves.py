@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import sys
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pyqtgraph as pg
@@ -100,17 +100,17 @@ class _Title(pg.GraphicsWidget):
     def text(self) -> str:
         return self._html
 
-    def setText(self, html: str) -> None:  # noqa: N802 - like QLabel
+    def setText(self, html: str) -> None:  # like QLabel
         if html != self._html:
             self._html = html
             self.item.setHtml(html)
             self._fit()
 
-    def setFont(self, font) -> None:  # noqa: N802 - Qt API
+    def setFont(self, font) -> None:  # Qt API
         self.item.setFont(font)
         self._fit()
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+    def resizeEvent(self, event) -> None:  # Qt API
         self._fit()
 
     def _fit(self) -> None:
@@ -131,8 +131,9 @@ class _Axis(pg.AxisItem):
     pyqtgraph hides a tick label that reaches past the axis (with the grid on, past the plot),
     which drops the labels at the ends — often the ones that matter, "0" and "0.1" (= ε) — so
     the axis claims ``overhang`` pixels beyond its ends. And it always labels at least three
-    major ticks, which overlap on a short axis in large type; here major ticks are thinned to
-    those whose labels fit (the others become minor ticks: their grid lines stay)."""
+    major ticks, which overlap on a short axis in large type; here the major spacing grows
+    (1, 2, 5 × 10^k) until the labels fit, and the former major ticks become minor ones (their
+    grid lines stay)."""
 
     def __init__(self, orientation: str, **kwargs) -> None:
         super().__init__(orientation, **kwargs)
@@ -146,12 +147,12 @@ class _Axis(pg.AxisItem):
             self.picture = None
             self.update()
 
-    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
+    def boundingRect(self) -> QRectF:  # Qt API
         rect = super().boundingRect()
         m = self.overhang
         return rect.adjusted(0, -m, 0, m) if self.orientation in ("left", "right") else rect.adjusted(-m, 0, m, 0)
 
-    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph API
+    def tickValues(self, minVal, maxVal, size):  # pyqtgraph API
         levels = super().tickValues(minVal, maxVal, size)
         if not levels or not self.style["showValues"] or len(levels[0][1]) < 3:
             return levels
@@ -166,19 +167,20 @@ class _Axis(pg.AxisItem):
         room = max(2, int(size / extent) + 1)  # labels that fit along the axis
         if len(values) <= room:
             return levels
-        stride = math.ceil((len(values) - 1) / (room - 1)) if room > 1 else len(values)
-        # keep 0 (or the first value) among the labelled ones
-        anchor = min(range(len(values)), key=lambda i: abs(values[i]))
-        kept = [v for i, v in enumerate(values) if (i - anchor) % stride == 0]
-        dropped = [v for v in values if v not in kept]
-        thinned = [(spacing * stride, kept)]
-        if len(levels) > 1:
-            minor_spacing, minor = levels[1]
-            thinned.append((minor_spacing, sorted(list(minor) + dropped)))
-            thinned.extend(levels[2:])
-        else:
-            thinned.append((spacing, dropped))
-        return thinned
+        # Coarser round spacings (1, 2, 5 × 10^k) until the labels fit; the former major ticks
+        # stay as minor ones (grid lines without labels).
+        low, high = min(minVal, maxVal), max(minVal, maxVal)
+        step = spacing
+        while True:
+            exponent = math.floor(math.log10(step))
+            mantissa = step / 10.0**exponent
+            step = next((m for m in (2.0, 5.0, 10.0) if m > mantissa + 1e-9), 10.0) * 10.0**exponent
+            first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
+            kept = [float(f"{k * step:.12g}") for k in range(first, last + 1)]
+            if len(kept) <= room or len(kept) <= 2:
+                break
+        minor = [v for v in values if not any(math.isclose(v, k, abs_tol=step * 1e-6) for k in kept)]
+        return [(step, kept), (spacing, minor)]
 
 
 class ConfidenceCurves(QWidget):
@@ -215,7 +217,7 @@ class ConfidenceCurves(QWidget):
         self.titles: list[_Title] = []
         self.plots: tuple[pg.PlotItem, ...] = ()
         plots = []
-        for row, stretch in enumerate((4, 3, 4)):
+        for row, stretch in enumerate((4, 3, 5)):  # the last one holds the x axis too
             title = _Title()
             plot = pg.PlotItem(enableMenu=False, axisItems={side: _Axis(side) for side in ("left", "bottom", "right")})
             grid.addItem(title, row=2 * row, col=0)
@@ -244,8 +246,9 @@ class ConfidenceCurves(QWidget):
         self.loss_plot.setXLink(self.prob_plot)
         self.norm_plot.setXLink(self.prob_plot)
 
-        # pyqtgraph has no `antialias` keyword for setData: curves follow the global option
-        # (the application turns it on) unless told otherwise here.
+        # Curves follow pyqtgraph's global antialias option (the application turns it on),
+        # except while a run is drawn live (set_history(live=True)). Thinned to ~5 points per
+        # pixel column ("peak": extremes kept) for very long runs.
         def curve(plot_or_box, color, name, dash=False):
             item = pg.PlotDataItem(name=name, autoDownsample=True, downsampleMethod="peak")
             item.setProperty("color", color)
@@ -513,7 +516,7 @@ class ConfidenceCurves(QWidget):
         left_text = max(metrics.horizontalAdvance("0.00"), text.get("loss", 0.0), text.get("linf", 0.0))
         l2_text = max(metrics.horizontalAdvance("0.0"), text.get("l2", 0.0))
         l0_text = max(metrics.horizontalAdvance("000"), text.get("l0", 0.0))
-        widths = tuple(int(math.ceil(t + label + offset)) for t in (left_text, l2_text, l0_text))
+        widths = tuple(math.ceil(t + label + offset) for t in (left_text, l2_text, l0_text))
         if self._widths is not None:
             widths = tuple(max(new, old) for new, old in zip(widths, self._widths))
         if widths == self._widths:
@@ -592,11 +595,15 @@ class ConfidenceCurves(QWidget):
         # Tick labels at the ends of an axis may reach half their height past it (into the
         # title above, the axis below): pyqtgraph would hide them, and "0" and "0.1" (= ε)
         # are the labels that matter most.
-        overhang = int(math.ceil(QFontMetricsF(tick_font).height() / 2)) + 2
+        tick_metrics = QFontMetricsF(tick_font)
+        overhang = {
+            "vertical": math.ceil(tick_metrics.height() / 2) + 2,
+            "horizontal": math.ceil(tick_metrics.horizontalAdvance("00000") / 2) + 2,
+        }
         for axis in self._axes():
             axis.enableAutoSIPrefix(False)
             axis.setTickFont(tick_font)
-            axis.set_overhang(overhang)
+            axis.set_overhang(overhang["vertical" if axis.orientation in ("left", "right") else "horizontal"])
             axis.setStyle(maxTickLevel=1)  # major and minor grid lines, not a third level
             axis.setPen(pg.mkPen("#666666"))
             axis.setTextPen(pg.mkPen("#222222"))
