@@ -30,6 +30,17 @@ class Snapshot:
     extra: dict
 
 
+def endless_ticks(closed: threading.Event | None = None):
+    """An endless event stream (one Tick every 2 ms) that sets ``closed`` when it is closed."""
+    try:
+        while True:
+            time.sleep(0.002)
+            yield Tick(0)
+    finally:
+        if closed is not None:
+            closed.set()
+
+
 @pytest.fixture
 def worker(qtbot):
     w = TaskWorker()
@@ -160,16 +171,7 @@ def test_pause_stops_pulling_and_resume_continues(qtbot, worker):
 
 def test_cancel_while_paused(qtbot, worker):
     closed = threading.Event()
-
-    def endless():
-        try:
-            while True:
-                time.sleep(0.002)
-                yield Tick(0)
-        finally:
-            closed.set()
-
-    worker.start(endless())
+    worker.start(endless_ticks(closed))
     qtbot.waitSignal(worker.progress, timeout=5_000).wait()
     worker.pause()
     with qtbot.waitSignal(worker.cancelled, timeout=5_000):
@@ -256,14 +258,9 @@ def test_describe_error():
 
 
 def test_second_start_is_refused(qtbot, worker):
-    def endless():
-        while True:
-            time.sleep(0.002)
-            yield Tick(0)
-
-    worker.start(endless())
+    worker.start(endless_ticks())
     with pytest.raises(RuntimeError):
-        worker.start(endless())
+        worker.start(endless_ticks())
     with qtbot.waitSignal(worker.cancelled, timeout=5_000):
         worker.cancel()
 
@@ -271,16 +268,7 @@ def test_second_start_is_refused(qtbot, worker):
 def test_shutdown_mid_run_leaves_no_thread(qtbot):
     worker = TaskWorker()
     closed = threading.Event()
-
-    def endless():
-        try:
-            while True:
-                time.sleep(0.002)
-                yield Tick(0)
-        finally:
-            closed.set()
-
-    worker.start(endless())
+    worker.start(endless_ticks(closed))
     qtbot.waitSignal(worker.progress, timeout=5_000).wait()
     assert worker.shutdown(5_000)
     assert closed.is_set() and not worker.is_running()
