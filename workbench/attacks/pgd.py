@@ -44,21 +44,20 @@ def projected_gradient_ascent(
     logits_all = torch.zeros(n, problem.model.num_classes, device=x.device)
     loss_all = torch.zeros(n, device=x.device)
     for iteration in range(1, steps + 1):
-        index = (~done).nonzero().squeeze(1) if early_stop else torch.arange(n, device=x.device)
-        if index.numel() == 0:
+        # Without early stop the whole batch moves: a slice, so no gather/scatter copies per step.
+        index = (~done).nonzero().squeeze(1) if early_stop else slice(None)
+        if early_stop and index.numel() == 0:
             break
         current = x_adv[index]
         logits, loss, grad = problem.loss_and_gradient(current, index)
         logits_all[index], loss_all[index] = logits, loss
         reached = problem.is_success(logits, index)
+        done[index] = reached
         if early_stop:
-            done[index] = reached
             moving = ~reached
             index, current, grad = index[moving], current[moving], grad[moving]
-        else:
-            done[index] = reached
         yield step_event(problem, iteration, steps, x_adv, logits_all, loss_all, done)
-        if index.numel():
+        if not early_stop or index.numel():
             stepped = current + step_size * ball.ascent(grad * mask[index])
             delta = ball.project((stepped - x[index]) * mask[index])
             x_adv[index] = problem.restrict(x[index] + delta, index)
