@@ -82,6 +82,43 @@ class TrainResult:
 
 
 @dataclass(frozen=True)
+class CertifyProgress:
+    """Randomized smoothing at work on image ``image`` of ``images``: ``counts`` (K) is how often
+    each class won among the ``done`` noise samples of the current ``phase`` (``"select"`` — the
+    n0 samples that choose the class — or ``"estimate"`` — the n samples that bound its
+    probability) out of ``total``."""
+
+    image: int
+    images: int
+    phase: str
+    counts: torch.Tensor
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class CertifyResult:
+    """The final event of a certification: per image the smoothed prediction (−1 = abstain),
+    the certified L2 radius (0 where it abstains), the lower confidence bound on the top class's
+    probability and the true label (−1 where unknown), with the settings used."""
+
+    predictions: torch.Tensor
+    radii: torch.Tensor
+    p_lower: torch.Tensor
+    labels: torch.Tensor
+    settings: dict[str, Any]
+    seconds: float = 0.0
+
+    def certified_accuracy(self, radius: float) -> float:
+        """Fraction of labelled images predicted correctly with a certified radius ≥ ``radius``."""
+        known = self.labels >= 0
+        if not known.any():
+            return float("nan")
+        hit = (self.predictions == self.labels) & (self.radii >= radius) & known
+        return float(hit.sum()) / float(known.sum())
+
+
+@dataclass(frozen=True)
 class Progress:
     """Progress of a long computation without richer events (e.g. predicting a data set)."""
 

@@ -48,6 +48,8 @@ class OracleParams:
     label_only: bool = param(False, title="Labels only", description="Answer the top-k labels without confidences")
     budget: int = param(0, title="Query budget", description="Queries allowed per attacked image; 0 = unlimited", unit="queries", low=0, high=10**9)
     latency_ms: float = param(0.0, title="Latency", description="Artificial delay of every call, to simulate a remote API", unit="ms", low=0.0, high=60000.0)
+    accounts: int = param(1, title="Accounts", description="Accounts the attacker spreads its queries over (more than 1 simulates a Sybil attack on stateful monitoring)", low=1, high=100000, advanced=True)
+    switch_every: int = param(100, title="Switch account every", description="Queries sent from one account before switching to the next", unit="queries", low=1, high=10**9, advanced=True)
 
 
 @dataclass(frozen=True)
@@ -256,10 +258,18 @@ class Oracle:
         first = x.shape[0] - keep
         features = self._features(x[first:])
         self.log.extend([
-            QueryRecord(self.account, self._total + first + i, int(images[first + i]),
-                        features[i].clone(), int(labels[first + i]))
+            QueryRecord(self.account_of(self._total + first + i), self._total + first + i,
+                        int(images[first + i]), features[i].clone(), int(labels[first + i]))
             for i in range(keep)
         ])
+
+    def account_of(self, number: int) -> str:
+        """The account that sends query ``number``: the oracle's account, or with several
+        accounts, the one whose turn it is (switching every ``switch_every`` queries)."""
+        if self.params.accounts == 1:
+            return self.account
+        turn = number // self.params.switch_every % self.params.accounts
+        return f"{self.account}-{turn + 1}"
 
     # -- the framework's referee -----------------------------------------------------------------
     @contextmanager

@@ -1,0 +1,186 @@
+"""Evaluate an attack against a defended model, naive or adaptive, and sweep a defense's
+strength into the accuracy/robustness trade-off.
+
+The attack runs against the defended model as the attacker differentiates it (naive, BPDA or
+EOT; see :mod:`workbench.defenses.base`), but its outcome is judged by the *deployed* defense:
+one fresh draw of its randomness with a seed the attack never saw, the way a user of the
+defended service would meet the adversarial image.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterator, Sequence
+
+import torch
+
+from workbench.attacks.base import Attack
+from workbench.attacks.evaluate import BatchStep, Evaluation, evaluate_attack
+from workbench.core.events import CertifyProgress, CertifyResult
+from workbench.core.model import ModelHandle
+from workbench.defenses.base import Adaptive, DefendedModel
+from workbench.defenses.registry import DEFENSES
+from workbench.defenses.smoothing import Smoothing, SmoothingParams
+
+# The draws of the deployed defense that judge outcomes use seeds the attack never sees.
+JUDGE_SEED_OFFSET = 1_000_003
+
+
+def adaptive_for(model: DefendedModel, eot: int = 16) -> Adaptive:
+    """The adaptive attacker's settings for ``model``'s defenses: BPDA where a defense gives no
+    useful gradient, EOT with ``eot`` draws where one is random."""
+    return Adaptive(bpda=model.obfuscated, eot=eot if model.randomized else 1)
+
+
+def accuracy(model: ModelHandle, x: torch.Tensor, labels: torch.Tensor) -> float | None:
+    known = labels >= 0
+    if not known.any():
+        return None
+    predicted = model.predict(x).argmax(dim=1)
+    return float((predicted[known] == labels[known]).float().mean())
+
+
+@dataclass(frozen=True)
+class DefenseEvaluation:
+    """The outcome of one attack on a defended model, judged by the deployed defense."""
+
+    adaptive: str
+    clean_accuracy: float | None
+    robust_accuracy: float | None
+    evaluation: Evaluation
+    judged_pred: torch.Tensor
+
+    def summary(self) -> dict[str, Any]:
+        return {"adaptive": self.adaptive, "clean_accuracy": self.clean_accuracy,
+                "robust_accuracy": self.robust_accuracy, "attack": self.evaluation.summary}
+
+
+def evaluate_defense(
+    attack: Attack,
+    model: DefendedModel,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    adaptive: Adaptive = Adaptive(),
+    seed: int = 0,
+    batch_size: int = 256,
+) -> Iterator[BatchStep | DefenseEvaluation]:
+    """Attack ``images`` through ``model`` differentiated as ``adaptive`` says; the final event
+    is a :class:`DefenseEvaluation`."""
+    labels = torch.as_tensor(labels, dtype=torch.long).reshape(-1)
+    evaluation = None
+    for event in evaluate_attack(attack, model.adapted(adaptive, seed=seed), images, labels,
+                                 seed=seed, batch_size=batch_size):
+        if isinstance(event, Evaluation):
+            evaluation = event
+        else:
+            yield event
+    judge = model.adapted(Adaptive(), seed=seed + JUDGE_SEED_OFFSET)
+    judged = judge.predict(evaluation.x_adv).argmax(dim=1)
+    known = labels >= 0
+    robust = float((judged[known] == labels[known]).float().mean()) if known.any() else None
+    yield DefenseEvaluation(
+        adaptive=adaptive.describe(),
+        clean_accuracy=accuracy(model.adapted(Adaptive(), seed=seed + 2 * JUDGE_SEED_OFFSET), images, labels),
+        robust_accuracy=robust,
+        evaluation=evaluation,
+        judged_pred=judged,
+    )
+
+
+@dataclass(frozen=True)
+class TradeoffStage:
+    """Progress of a trade-off sweep: which strength (``index`` of ``count``) and which stage
+    (``"naive"``, ``"adaptive"`` or ``"certify"``) is running, with the inner event."""
+
+    index: int
+    count: int
+    strength: float
+    stage: str
+    event: Any
+
+
+@dataclass(frozen=True)
+class TradeoffPoint:
+    """One strength of the swept defense: clean accuracy, robust accuracy under the naive and the
+    adaptive attack, and (for Gaussian noise) the smoothed classifier's certified accuracy at
+    the chosen radius (None where it does not apply)."""
+
+    strength: float
+    clean_accuracy: float | None
+    robust_naive: float | None
+    robust_adaptive: float | None
+    certified: float | None = None
+
+
+@dataclass(frozen=True)
+class Tradeoff:
+    """The final event of a sweep: every point, and the settings that produced them."""
+
+    defense: str
+    parameter: str
+    points: list[TradeoffPoint]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{self.parameter: p.strength, "clean_accuracy": p.clean_accuracy,
+                 "robust_naive": p.robust_naive, "robust_adaptive": p.robust_adaptive,
+                 "certified_accuracy": p.certified} for p in self.points]
+
+
+def sweep_tradeoff(
+    model: ModelHandle,
+    defense_id: str,
+    strengths: Sequence[float],
+    attack: Attack,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    defense_params: dict[str, Any] | None = None,
+    eot: int = 16,
+    radius: float = 0.5,
+    smoothing: SmoothingParams | None = None,
+    base_models: dict[float, ModelHandle] | None = None,
+    seed: int = 0,
+    batch_size: int = 256,
+) -> Iterator[TradeoffStage | TradeoffPoint | Tradeoff]:
+    """For each strength of ``defense_id`` (its ``strength`` parameter): clean accuracy, robust
+    accuracy under ``attack`` naive and adaptive (BPDA/EOT as the defense needs), and, for
+    Gaussian noise, the certified accuracy at ``radius`` of the smoothed classifier with
+    σ = strength. ``base_models`` may give a model per strength (e.g. noise-trained ones)."""
+    defense_class = DEFENSES.get(defense_id)
+    labels = torch.as_tensor(labels, dtype=torch.long).reshape(-1)
+    points = []
+    for index, strength in enumerate(strengths):
+        base = (base_models or {}).get(strength, model)
+        defense = defense_class(**{**(defense_params or {}), defense_class.strength: strength})
+        defended = DefendedModel(base, [defense], seed=seed)
+        outcomes = {}
+        for stage, adaptive in (("naive", Adaptive()), ("adaptive", adaptive_for(defended, eot))):
+            for event in evaluate_defense(attack, defended, images, labels, adaptive=adaptive,
+                                          seed=seed, batch_size=batch_size):
+                if isinstance(event, DefenseEvaluation):
+                    outcomes[stage] = event
+                else:
+                    yield TradeoffStage(index, len(strengths), strength, stage, event)
+        certified = None
+        if defense_id == "gaussian-noise" and strength > 0:
+            params = replace(smoothing or SmoothingParams(), sigma=float(strength))
+            for event in Smoothing(base, params, seed=seed).certify(images, labels):
+                if isinstance(event, CertifyResult):
+                    certified = event.certified_accuracy(radius)
+                elif isinstance(event, CertifyProgress):
+                    yield TradeoffStage(index, len(strengths), strength, "certify", event)
+        point = TradeoffPoint(
+            strength=float(strength),
+            clean_accuracy=outcomes["naive"].clean_accuracy,
+            robust_naive=outcomes["naive"].robust_accuracy,
+            robust_adaptive=outcomes["adaptive"].robust_accuracy,
+            certified=certified,
+        )
+        points.append(point)
+        yield point
+    yield Tradeoff(
+        defense=defense_id, parameter=defense_class.strength, points=points,
+        settings={"attack": attack.id, "eot": eot, "radius": radius, "seed": seed,
+                  "model_id": model.model_id, "defense_params": defense_params or {}},
+    )
