@@ -3,6 +3,7 @@
 #   make test    the whole default test suite (what CI runs)
 #   make zoo     retrain the built-in models (needs Debian's dataset-fashion-mnist)
 #   make bench   benchmarks (pytest -m bench)
+#   make package the Linux desktop bundle and .deb, installed and smoke-tested
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -12,8 +13,12 @@ SYSTEM_PACKAGES := libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig
 	libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 \
 	libxcb-randr0 libxcb-xfixes0 libxcb-sync1 libxcb-xinerama0 libxcb-cursor0 xvfb xauth dataset-fashion-mnist
 FASHION_MNIST := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+# Tools that `make package` needs too: readelf, desktop-file-validate, zstd, the screenshot tools,
+# and the Wayland client libraries that the bundle's Qt links (to compute the .deb's Depends).
+PACKAGING_PACKAGES := binutils desktop-file-utils zstd imagemagick xdotool libwayland-cursor0 libwayland-egl1
+PACKAGE_STAMP := $(VENV)/.installed-package
 
-.PHONY: run test zoo bench screenshots system-packages clean
+.PHONY: run test zoo bench screenshots package system-packages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +46,8 @@ $(FASHION_MNIST):
 
 zoo: $(STAMP) $(FASHION_MNIST)
 	$(BIN)/workbench zoo train fashion-cnn
+	$(BIN)/workbench zoo train signs-cnn
+	$(BIN)/workbench zoo train faces-cnn
 	$(BIN)/workbench zoo samples
 
 bench: $(STAMP) $(FASHION_MNIST)
@@ -54,6 +61,16 @@ screenshots: $(STAMP) system-packages
 	else \
 	  QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/screenshots.py --out docs/screenshots; \
 	fi
+
+# The Linux bundle and .deb, installed and smoke-tested; the .deb stays in dist/ (README:
+# "Desktop installers"). Not part of `make test`.
+$(PACKAGE_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/pip install --quiet -e ".[package]"
+	touch $(PACKAGE_STAMP)
+
+package: SYSTEM_PACKAGES += $(PACKAGING_PACKAGES)
+package: $(STAMP) $(PACKAGE_STAMP) system-packages
+	packaging/linux/package.sh $(BIN)/python
 
 clean:
 	rm -rf $(VENV) build dist

@@ -6,7 +6,13 @@ or Qt's offscreen platform, with settings in a temporary folder (the user's are 
 1. ``main-window-mid-attack.png`` — a masked PGD attack paused halfway, a finished run in the
    run list;
 2. ``main-window-finished.png`` — the same run when it has ended;
-3. ``presentation-mode.png`` — presentation mode (F11) at 1920×1080, mid-attack.
+3. ``presentation-mode.png`` — presentation mode (F11) at 1920×1080, mid-attack;
+4. ``batch-mode.png`` — "Run on all images" with PGD: the per-image results table and its
+   summary, a row selected;
+5. ``black-box-batch.png`` — the Square attack through an API that shows the top 3 classes
+   rounded to 2 decimals with a budget: what the attacker sees and the queries to success;
+6. ``eyeglasses-fitted.png`` — the eyeglass frame fitted to a face's eyes (when the built-in
+   ``faces-cnn`` and its samples are installed).
 
 Usage: ``python packaging/screenshots.py [--out docs/screenshots]``.
 """
@@ -144,9 +150,58 @@ def render(out: Path, size: tuple[int, int], presentation_size: tuple[int, int])
         window.worker.cancel()
         _pump(app, until=lambda: lab.live_run() is None, timeout=60)
         window.set_presentation(False)
+        window.resize(*size)
+        _pump(app, 0.3)
+        written += _batch_shots(app, window, lab, out)
+        written += _eyeglasses_shot(app, window, lab, out)
         window.close()
         _pump(app, 0.1)
     return written
+
+
+def _run_batch(app, window, lab) -> None:
+    window.message_bar.dismiss()
+    assert lab.run_batch(), window.message_bar.text()
+    _pump(app, until=lambda: not lab.is_running(), timeout=600)
+    _pump(app, 0.5)
+
+
+def _batch_shots(app, window, lab, out: Path) -> list[Path]:
+    """A white-box batch run on all samples, then a black-box one through a stingy API."""
+    state = window.state
+    for index in range(len(state.images)):
+        state.set_mask(index, None)
+    coat = _pick_image(state, 40)
+    state.set_current_index(coat)
+    state.set_attack("pgd")
+    state.set_attack_params({"eps": 0.05, "steps": 20, "step_size": 0.0, "random_start": True, "early_stop": True})
+    _run_batch(app, window, lab)
+    written = [_grab(window, out / "batch-mode.png")]
+    state.set_attack("square")
+    state.set_attack_params({"eps": 0.1, "max_queries": 500})
+    state.set_oracle_params({"top_k": 3, "decimals": 2, "budget": 500})
+    _run_batch(app, window, lab)
+    written.append(_grab(window, out / "black-box-batch.png"))
+    state.set_oracle_params({})
+    return written
+
+
+def _eyeglasses_shot(app, window, lab, out: Path) -> list[Path]:
+    """The eyeglass frame fitted to a face of the built-in samples (skipped without them)."""
+    from workbench.core.resources import resource_path
+    from workbench.gui.state import ModelSource
+
+    if not resource_path("samples", "faces").is_dir():
+        print("skipped eyeglasses-fitted.png: samples:faces is not installed")
+        return []
+    if not window.load_model(ModelSource("faces-cnn", builtin=True), data="samples:faces"):
+        print("skipped eyeglasses-fitted.png: faces-cnn did not load")
+        return []
+    _pump(app, 0.3)
+    window.message_bar.dismiss()
+    lab.toolbar.action("template:eyeglasses").trigger()
+    _pump(app, 0.3)
+    return [_grab(window, out / "eyeglasses-fitted.png")]
 
 
 def main(argv: list[str] | None = None) -> int:

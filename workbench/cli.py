@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Adversarial Workbench: attack and defend models and watch it happen. "
         "Without a subcommand, starts the desktop application.",
     )
+    parser.add_argument("--smoke", action="store_true",
+                        help="self-test of an installation: open the window (offscreen without a "
+                        "display), run a short attack on the built-in model, print one line, exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sub.add_parser("gui", help="start the desktop application (the default)")
@@ -55,25 +58,73 @@ def build_parser() -> argparse.ArgumentParser:
     masks.add_argument("--mask", metavar="FILE.png", help="mask PNG: white where pixels may change")
     masks.add_argument("--mask-rect", metavar="X,Y,W,H",
                        help="rectangular mask in model pixel coordinates")
+    masks.add_argument("--mask-template", metavar="NAME",
+                       help="mask template fitted to each image's landmarks (the data's landmarks.json, "
+                       "else eyes detected): eyeglasses, stop-stickers or a PNG with its anchor JSON")
     attack.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     attack.add_argument("--batch-size", type=int, default=256, help="images per batch (default 256)")
     attack.add_argument("--out", metavar="DIR", help="write the run record and adversarial PNGs here")
     attack.add_argument("--json", action="store_true", help="print one JSON summary object")
+    _add_print_arguments(attack)
     _add_oracle_arguments(attack)
+
+    certify = sub.add_parser("certify", help="randomized smoothing: certified L2 radius per image (Cohen et al. 2019)")
+    _add_model_arguments(certify)
+    _add_data_arguments(certify)
+    certify.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                         help="a smoothing parameter (sigma, n0, n, alpha, batch_size); repeat for several. "
+                         "sigma defaults to the model card's training noise")
+    certify.add_argument("--radii", default="0,0.25,0.5,0.75,1", metavar="R,R,…",
+                         help="radii at which to report certified accuracy")
+    certify.add_argument("--predict", action="store_true", help="run PREDICT (with abstention) instead of CERTIFY")
+    certify.add_argument("--seed", type=int, default=0, help="random seed of the noise (default 0)")
+    certify.add_argument("--json", action="store_true", help="print one JSON object")
+
+    tradeoff = sub.add_parser("tradeoff", help="sweep a defense's strength: clean, robust (naive and adaptive) "
+                              "and certified accuracy")
+    _add_model_arguments(tradeoff)
+    _add_data_arguments(tradeoff)
+    tradeoff.add_argument("--defense", required=True, help="defense id: " + ", ".join(_defense_ids()))
+    tradeoff.add_argument("--strengths", required=True, metavar="S,S,…",
+                          help="values of the defense's strength parameter to sweep")
+    tradeoff.add_argument("--defense-param", action="append", default=[], metavar="KEY=VALUE",
+                          help="another parameter of the defense, fixed over the sweep")
+    tradeoff.add_argument("--attack", default="pgd", help="white-box attack id (default pgd)")
+    tradeoff.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                          help="an attack parameter; repeat for several")
+    tradeoff.add_argument("--eot", type=int, default=16, help="EOT draws of the adaptive attack (default 16)")
+    tradeoff.add_argument("--radius", type=float, default=0.5,
+                          help="L2 radius of the certified accuracy (Gaussian noise only; default 0.5)")
+    tradeoff.add_argument("--smoothing-param", action="append", default=[], metavar="KEY=VALUE",
+                          help="a smoothing parameter for the certified curve (n0, n, alpha, batch_size)")
+    tradeoff.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    tradeoff.add_argument("--csv", metavar="FILE.csv", help="also write the points as CSV")
+    tradeoff.add_argument("--json", action="store_true", help="print one JSON object")
 
     zoo = sub.add_parser("zoo", help="built-in model recipes")
     zoo_sub = zoo.add_subparsers(dest="zoo_command", metavar="ACTION", required=True)
     train = zoo_sub.add_parser("train", help="retrain a built-in model from its recipe")
-    train.add_argument("model_id", help="built-in model id, e.g. fashion-cnn")
+    train.add_argument("model_id", help="built-in model id: fashion-cnn, signs-cnn or faces-cnn")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--epochs", type=int, help="epochs (default: the recipe's)")
-    train.add_argument("--train-limit", type=int, help="train on the first N training images only")
-    train.add_argument("--test-limit", type=int, help="evaluate on the first N test images only")
+    train.add_argument("--train-limit", type=int,
+                       help="train on the first N training images only (synthetic data: render N)")
+    train.add_argument("--test-limit", type=int,
+                       help="evaluate on the first N test images only (synthetic data: render N held-out)")
     train.add_argument("--out", dest="out_dir", help="folder for the weights and card (default: the shipped ones)")
     train.add_argument("--device", default=None, help="cpu or cuda (default: CUDA when available)")
-    samples = zoo_sub.add_parser("samples", help="export the shipped Fashion-MNIST sample images")
-    samples.add_argument("--out", dest="out_dir", help="folder for the samples (default: the shipped ones)")
+    samples = zoo_sub.add_parser("samples", help="export the shipped sample images (Fashion-MNIST, signs, faces)")
+    samples.add_argument("sets", nargs="*", metavar="SET",
+                         help="sample sets to write: fashion-mnist, signs, faces (default: all)")
+    samples.add_argument("--out", dest="out_dir",
+                         help="write each set into DIR/<set> (default: the shipped resources/samples/<set>)")
     return parser
+
+
+def _defense_ids() -> list[str]:
+    from workbench.defenses import DEFENSES
+
+    return DEFENSES.ids()
 
 
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -88,6 +139,26 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--trust-pickle", action="store_true",
                        help="allow loading a pickled model, which can run code: only for trusted files")
     group.add_argument("--device", default=None, help="cpu or cuda (default: CUDA when available)")
+
+
+def _add_print_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "printable", "the perturbed mask region as a PNG that prints at a physical size (with --out: every image's)"
+    )
+    group.add_argument("--print-out", metavar="FILE.png", help="write the first image's printable here")
+    group.add_argument("--print-width-mm", type=float, metavar="W", help="printed width in millimetres")
+    group.add_argument("--print-dpi", type=float, default=300.0, metavar="D", help="printer resolution (default 300)")
+
+
+def _print_width(args: argparse.Namespace) -> float | None:
+    """The printed width asked for (None without printables); checks the print options."""
+    if args.print_width_mm is None:
+        if args.print_out:
+            raise UsageError("--print-out needs --print-width-mm")
+        return None
+    if args.print_width_mm <= 0 or args.print_dpi <= 0:
+        raise UsageError("--print-width-mm and --print-dpi must be positive")
+    return args.print_width_mm
 
 
 def _add_oracle_arguments(parser: argparse.ArgumentParser) -> None:
@@ -197,10 +268,12 @@ def load_data_from_args(args: argparse.Namespace, model):
     return data
 
 
-def _mask_from_args(args: argparse.Namespace, model):
+def _mask_from_args(args: argparse.Namespace, model, data):
     from workbench.core.masks import load_mask_png, rect_mask
 
     size = (model.spec.height, model.spec.width)
+    if args.mask_template:
+        return _template_masks(args.mask_template, data, size)
     if args.mask:
         return load_mask_png(args.mask, size)
     if args.mask_rect:
@@ -210,6 +283,30 @@ def _mask_from_args(args: argparse.Namespace, model):
             raise UsageError(f"--mask-rect: '{args.mask_rect}' is not X,Y,W,H in whole pixels") from None
         return rect_mask(x, y, w, h, size)
     return None
+
+
+def _template_masks(template: str, data, size: tuple[int, int]):
+    """The template fitted to each image: to its landmarks, else to the eyes detected in it."""
+    import torch
+
+    from workbench.core.errors import WorkbenchError
+    from workbench.core.images import to_uint8_hwc
+    from workbench.core.landmarks import detect_eyes, fit_template, landmarks_for, template_files
+
+    try:
+        template_files(template)
+    except WorkbenchError as error:
+        raise UsageError(f"--mask-template: {error}") from None
+    masks = []
+    for index, name in enumerate(data.names):
+        try:
+            marks = landmarks_for(data, index) or detect_eyes(to_uint8_hwc(data.images[index]))
+            if marks is None:
+                raise UsageError(f"--mask-template: {name} has no landmarks and no eyes were detected in it")
+            masks.append(fit_template(template, marks, size))
+        except WorkbenchError as error:
+            raise UsageError(f"--mask-template: {name}: {error}") from None
+    return torch.cat(masks)
 
 
 def _progress(message: str, *, final: bool = True) -> None:
@@ -231,7 +328,7 @@ def _emit(data: Any, as_json: bool, table: str) -> None:
 def cmd_gui(args: argparse.Namespace) -> int:
     from workbench.gui.app import main as gui_main
 
-    return gui_main([])
+    return gui_main(["--smoke"] if args.smoke else [])
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -326,8 +423,9 @@ def cmd_attack(args: argparse.Namespace) -> int:
         raise UsageError("--batch-size must be at least 1")
     model = load_model_from_args(args)
     oracle = _oracle_from_args(args, attack_class, model)
+    print_width = _print_width(args)
     data = load_data_from_args(args, model)
-    mask = _mask_from_args(args, model)
+    mask = _mask_from_args(args, model, data)
     target = None
     if args.target is not None:
         try:
@@ -360,8 +458,13 @@ def cmd_attack(args: argparse.Namespace) -> int:
         **evaluation.summary,
         "skipped": len(data.skipped),
     }
+    if args.print_out:
+        from workbench.core.printable import write_printable
+
+        write_printable(args.print_out, evaluation.x_adv[0], evaluation.mask[0], print_width, args.print_dpi)
+        summary["printable"] = args.print_out
     if args.out:
-        summary["run_folder"] = str(_write_attack_run(args, model, data, attack, evaluation, summary))
+        summary["run_folder"] = str(_write_attack_run(args, model, data, attack, evaluation, summary, print_width))
     if args.json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
@@ -390,9 +493,10 @@ def _attack_table(s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _write_attack_run(args, model, data, attack, evaluation, summary) -> Path:
+def _write_attack_run(args, model, data, attack, evaluation, summary, print_width) -> Path:
     from workbench.core.images import save_png
     from workbench.core.params import as_dict
+    from workbench.core.printable import write_printable
     from workbench.core.runs import RunRecord, base_config, write_run
 
     config = base_config(
@@ -404,7 +508,8 @@ def _write_attack_run(args, model, data, attack, evaluation, summary) -> Path:
         seed=args.seed,
         batch_size=args.batch_size,
         target=args.target,
-        mask={"file": args.mask, "rect": args.mask_rect},
+        mask={"file": args.mask, "rect": args.mask_rect, "template": args.mask_template},
+        printable=None if print_width is None else {"width_mm": print_width, "dpi": args.print_dpi},
         oracle=evaluation.oracle,
         device=str(model.device),
     )
@@ -423,6 +528,11 @@ def _write_attack_run(args, model, data, attack, evaluation, summary) -> Path:
     artifacts = {}
     for i, image in enumerate(evaluation.x_adv):
         artifacts[f"adversarial/{i:05d}.png"] = (lambda path, image=image: save_png(path, image))
+        if print_width is not None:
+            artifacts[f"printable/{i:05d}.png"] = (
+                lambda path, image=image, mask=evaluation.mask[i]:
+                write_printable(path, image, mask, print_width, args.print_dpi)
+            )
     return write_run(
         args.out,
         RunRecord(config=config, metrics={**summary, "images": per_image}, artifacts=artifacts),
@@ -430,12 +540,12 @@ def _write_attack_run(args, model, data, attack, evaluation, summary) -> Path:
 
 
 def cmd_zoo(args: argparse.Namespace) -> int:
-    from workbench.core.events import TrainEpoch, TrainResult
-    from workbench.zoo.fashion import export_samples
-    from workbench.zoo.recipes import train
+    from workbench.core.events import Progress, TrainEpoch, TrainResult
+    from workbench.zoo.recipes import export_sample_sets, train
 
     if args.zoo_command == "samples":
-        print(json.dumps({"samples": str(export_samples(args.out_dir))}, indent=2))
+        written = export_sample_sets(args.sets or None, args.out_dir)
+        print(json.dumps({"samples": {name: str(path) for name, path in written.items()}}, indent=2))
         return EXIT_OK
     options = {
         key: value
@@ -443,7 +553,9 @@ def cmd_zoo(args: argparse.Namespace) -> int:
         if key in ("seed", "epochs", "train_limit", "test_limit", "out_dir", "device") and value is not None
     }
     for event in train(args.model_id, **options):
-        if isinstance(event, TrainEpoch):
+        if isinstance(event, Progress):
+            _progress(f"{event.message}: {event.done}/{event.total}", final=event.done == event.total)
+        elif isinstance(event, TrainEpoch):
             test = "" if event.test_accuracy is None else f"  test accuracy {event.test_accuracy * 100:.2f} %"
             _progress(f"epoch {event.epoch}/{event.epochs}  loss {event.train_loss:.4f}  "
                       f"train accuracy {event.train_accuracy * 100:.2f} %{test}  ({event.seconds:.0f} s)")
@@ -453,6 +565,103 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_certify(args: argparse.Namespace) -> int:
+    from workbench.core.events import CertifyProgress, CertifyResult
+    from workbench.core.params import as_dict, build, parse_assignments
+    from workbench.defenses.smoothing import Smoothing, SmoothingParams
+
+    model = load_model_from_args(args)
+    data = load_data_from_args(args, model)
+    values = parse_assignments(args.param)
+    if "sigma" not in values and "noise_sigma" in model.card:
+        values["sigma"] = model.card["noise_sigma"]
+    params = build(SmoothingParams, values)
+    radii = _floats(args.radii, "--radii")
+    smoothing = Smoothing(model, params, seed=args.seed)
+    run = smoothing.predict if args.predict else smoothing.certify
+    result = None
+    for event in run(data.images, data.labels):
+        if isinstance(event, CertifyProgress):
+            _progress(f"image {event.image + 1}/{event.images}  {event.phase} {event.done}/{event.total}",
+                      final=False)
+        elif isinstance(event, CertifyResult):
+            result = event
+    known = result.labels >= 0
+    answered = result.predictions >= 0
+    summary = {
+        "model": model.model_id,
+        "data": data.source,
+        "images": len(data),
+        **as_dict(params),
+        "mode": "predict" if args.predict else "certify",
+        "abstained": int((~answered).sum()),
+        "accuracy": round(float(((result.predictions == result.labels) & known).sum()) / max(int(known.sum()), 1), 6),
+        "certified_accuracy": {f"{r:g}": round(result.certified_accuracy(r), 6) for r in radii} if not args.predict else None,
+        "median_radius": round(float(result.radii[answered].median()), 6) if answered.any() and not args.predict else None,
+        "seconds": round(result.seconds, 3),
+        "samples_per_second": round(len(data) * ((params.n0 if not args.predict else 0) + params.n) / max(result.seconds, 1e-9)),
+    }
+    lines = [f"{summary['mode']}: {model.model_id}, σ = {params.sigma:g}, n = {params.n}, α = {params.alpha:g}, "
+             f"{len(data)} images, {summary['abstained']} abstained, accuracy {summary['accuracy'] * 100:.1f} %"]
+    for radius, value in (summary["certified_accuracy"] or {}).items():
+        lines.append(f"  certified accuracy at radius {radius}: {value * 100:.1f} %")
+    _emit(summary, args.json, "\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_tradeoff(args: argparse.Namespace) -> int:
+    import csv
+
+    from workbench.attacks import ATTACKS
+    from workbench.core.params import build, parse_assignments
+    from workbench.defenses import DEFENSES
+    from workbench.defenses.evaluation import Tradeoff, TradeoffPoint, TradeoffStage, sweep_tradeoff
+    from workbench.defenses.smoothing import SmoothingParams
+
+    model = load_model_from_args(args)
+    data = load_data_from_args(args, model)
+    attack_class = ATTACKS.get(args.attack)
+    if attack_class.access != "white-box":
+        raise UsageError(f"--attack: {attack_class.title} is black-box; the trade-off sweeps a white-box attack")
+    attack = attack_class(**parse_assignments(args.param))
+    DEFENSES.get(args.defense)
+    strengths = _floats(args.strengths, "--strengths")
+    smoothing = build(SmoothingParams, parse_assignments(args.smoothing_param))
+    outcome = None
+    for event in sweep_tradeoff(
+        model, args.defense, strengths, attack, data.images, data.labels,
+        defense_params=parse_assignments(args.defense_param), eot=args.eot, radius=args.radius,
+        smoothing=smoothing, seed=args.seed,
+    ):
+        if isinstance(event, TradeoffStage):
+            _progress(f"strength {event.strength:g} ({event.index + 1}/{event.count}): {event.stage}", final=False)
+        elif isinstance(event, TradeoffPoint):
+            _progress(f"strength {event.strength:g}: clean {_percent(event.clean_accuracy)}, robust naive "
+                      f"{_percent(event.robust_naive)}, adaptive {_percent(event.robust_adaptive)}, certified "
+                      f"{_percent(event.certified)}")
+        elif isinstance(event, Tradeoff):
+            outcome = event
+    rows = outcome.rows()
+    if args.csv:
+        with open(args.csv, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    summary = {"model": model.model_id, "data": data.source, "images": len(data), "defense": outcome.defense,
+               "parameter": outcome.parameter, **outcome.settings, "points": rows}
+    header = f"{outcome.parameter:>10}  clean    naive    adaptive  certified@{args.radius:g}"
+    table = [header] + [
+        f"{row[outcome.parameter]:>10g}  {_percent(row['clean_accuracy']):>7}  {_percent(row['robust_naive']):>7}  "
+        f"{_percent(row['robust_adaptive']):>8}  {_percent(row['certified_accuracy']):>9}" for row in rows
+    ]
+    _emit(summary, args.json, "\n".join(table))
+    return EXIT_OK
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f} %"
+
+
 COMMANDS = {
     None: cmd_gui,
     "gui": cmd_gui,
@@ -460,6 +669,8 @@ COMMANDS = {
     "attacks": cmd_attacks,
     "predict": cmd_predict,
     "attack": cmd_attack,
+    "certify": cmd_certify,
+    "tradeoff": cmd_tradeoff,
     "zoo": cmd_zoo,
 }
 
@@ -467,6 +678,8 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.smoke and args.command not in (None, "gui"):
+        parser.error("--smoke starts the window; it takes no subcommand")
     from workbench.core.errors import WorkbenchError
 
     started = time.perf_counter()

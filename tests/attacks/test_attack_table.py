@@ -21,6 +21,13 @@ TABLE = {
     "fgsm": ({"eps": 0.15}, 0.6, 0.1, "linf", 0.15),
     "pgd": ({"eps": 0.1, "steps": 20}, 0.95, 0.6, "linf", 0.1),
     "pgd-l2": ({"eps": 3.0, "steps": 20}, 0.95, 0.6, "l2", 3.0),
+    "apgd": ({"eps": 0.1, "steps": 10}, 0.95, 0.7, "linf", 0.1),
+    "apgd-l2": ({"eps": 3.0, "steps": 10}, 0.95, 0.85, "l2", 3.0),
+    "apgd-t": ({"eps": 0.1, "steps": 10, "targets": 2}, 0.95, 0.55, "linf", 0.1),
+    "autoattack": ({"eps": 0.1, "steps": 5, "targets": 2, "square_queries": 20}, 0.95, 0.4, "linf", 0.1),
+    "cw": ({"steps": 10, "binary_steps": 3, "learning_rate": 0.1}, 0.9, 0.45, "l2", None),
+    "deepfool": ({"steps": 10}, 0.95, 0.6, "l2", None),
+    "deepfool-linf": ({"steps": 10}, 0.95, 0.65, "linf", None),
     "square": ({"eps": 0.1, "max_queries": 100}, 0.5, 0.1, "linf", 0.1),
     "square-l2": ({"eps": 3.0, "max_queries": 100}, 0.4, 0.1, "l2", 3.0),
     "simba": ({"eps": 0.5, "max_queries": 100}, 0.5, 0.1, "l2", None),
@@ -28,13 +35,20 @@ TABLE = {
     "hopskipjump": ({"max_queries": 50}, 1.0, 0.8, "l2", None),
     "boundary": ({"max_queries": 50}, 1.0, 0.8, "l2", None),
     "transfer": ({"surrogate": "fashion-cnn", "white_box_params": "eps=0.1,steps=10"}, 0.95, 0.6, "linf", 0.1),
+    "jsma": ({"gamma": 0.1}, 0.9, 0.55, "l0", 78),  # 78 = γ·784 features
+    "greedy-sparse": ({"max_pixels": 20, "candidates": 3}, 0.9, 0.2, "l0", 20),
+    "greedy-dense": ({"eps": 0.1, "step_size": 0.01, "steps": 20}, 0.95, 0.9, "linf", 0.1),
+    # Physical attacks: any colour inside the mask (here the whole image), so no bound.
+    "eyeglasses": ({"steps": 10, "samples": 2}, 0.9, 0.8, "l0", None),
+    "rp2": ({"steps": 10, "samples": 2}, 0.9, 0.8, "l0", None),
+    "patch": ({"steps": 12, "samples": 1, "size": 0.5, "step_size": 0.1}, 0.25, 0.05, "l0", None),
 }
 # black-box id → the oracle it queries
 ORACLE = {
     attack.id: OracleParams(label_only=attack.access == "label")
     for attack in ATTACKS if attack.access != "white-box"
 }
-TOLERANCE = {"linf": 1e-6, "l2": 1e-4}
+TOLERANCE = {"linf": 1e-6, "l2": 1e-4, "l0": 0}
 
 
 def test_every_registered_attack_has_a_row():
@@ -59,6 +73,7 @@ def _norms(result, x):
     return {
         "linf": delta.flatten(1).abs().amax(1),
         "l2": delta.flatten(1).norm(dim=1),
+        "l0": (delta != 0).any(dim=1).flatten(1).sum(dim=1),  # pixels changed
     }
 
 

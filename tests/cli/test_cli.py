@@ -3,28 +3,11 @@ exit code 2 and a one-line message for every kind of bad input."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def workbench(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    environment = {**os.environ, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "workbench.cli", *args],
-        capture_output=True, text=True, timeout=600, env=environment, cwd=cwd or ROOT,
-    )
-
-
-def ok_json(*args: str) -> dict | list:
-    completed = workbench(*args, "--json")
-    assert completed.returncode == 0, completed.stderr
-    return json.loads(completed.stdout)
+from cli_run import ok_json, workbench
 
 
 def test_models_lists_the_builtin_model_with_its_accuracy():
@@ -32,6 +15,9 @@ def test_models_lists_the_builtin_model_with_its_accuracy():
     fashion = next(m for m in models if m["id"] == "fashion-cnn")
     assert fashion["metrics"]["test_accuracy"] >= 0.91
     assert fashion["classes"] == 10
+    synthetic = {m["id"]: m for m in models if m["id"] in ("signs-cnn", "faces-cnn")}
+    assert set(synthetic) == {"signs-cnn", "faces-cnn"}
+    assert all(m["metrics"]["test_accuracy"] >= 0.95 and m["classes"] >= 10 for m in synthetic.values())
 
 
 def test_attacks_lists_declared_parameters():

@@ -4,21 +4,14 @@ apply (in-process, to keep the suite fast)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from workbench.cli import main
 
-ROOT = Path(__file__).resolve().parents[2]
+from cli_run import workbench
+
 SAMPLES = ("--model", "fashion-cnn", "--data", "samples:fashion-mnist", "--limit", "10")
-
-
-def workbench(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "workbench.cli", *args],
-                          capture_output=True, text=True, timeout=300, cwd=ROOT)
 
 
 def test_score_based_attack_through_a_rounded_top_k_oracle(tmp_path):
@@ -31,7 +24,7 @@ def test_score_based_attack_through_a_rounded_top_k_oracle(tmp_path):
     summary = json.loads(completed.stdout)
     assert summary["oracle"] == {
         "model_id": "fashion-cnn", "account": "attacker", "top_k": 3, "decimals": 2,
-        "label_only": False, "budget": 40, "latency_ms": 1.0,
+        "label_only": False, "budget": 40, "latency_ms": 1.0, "accounts": 1, "switch_every": 100,
     }
     assert 0 < summary["queries"] <= 40 * summary["n"]
     assert summary["success_rate"] > 0

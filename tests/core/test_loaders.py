@@ -309,11 +309,15 @@ def test_unknown_builtin_and_options_for_a_builtin(zoo):
         load_model("toy-cnn", arch="resnet18")
 
 
-def test_the_shipped_model_matches_its_card():
-    if not any(card["id"] == "fashion-cnn" for card in builtin_models()):
-        pytest.skip("fashion-cnn is not built yet (make zoo)")
-    model = load_model("fashion-cnn", device="cpu")
-    assert model.num_classes == 10 and model.input_shape == (1, 28, 28)
+SHIPPED = [("fashion-cnn", 10, (1, 28, 28)), ("signs-cnn", 13, (3, 32, 32)), ("faces-cnn", 12, (3, 64, 64))]
+
+
+@pytest.mark.parametrize("model_id, classes, input_shape", SHIPPED, ids=[row[0] for row in SHIPPED])
+def test_the_shipped_model_matches_its_card(model_id, classes, input_shape):
+    if not any(card["id"] == model_id for card in builtin_models()):
+        pytest.skip(f"{model_id} is not built yet (make zoo)")
+    model = load_model(model_id, device="cpu")
+    assert model.num_classes == classes and model.input_shape == input_shape
     assert model.weight_hash == model.card["sha256"]
 
 

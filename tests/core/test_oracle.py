@@ -22,7 +22,7 @@ def _oracle(model, n=4, **settings):
 
 def test_settings_are_declared_once():
     names = [info.name for info in describe(OracleParams)]
-    assert names == ["top_k", "decimals", "label_only", "budget", "latency_ms"]
+    assert names == ["top_k", "decimals", "label_only", "budget", "latency_ms", "accounts", "switch_every"]
     with pytest.raises(ParameterError, match="'top_k'"):
         build(OracleParams, {"top_k": -1})
     with pytest.raises(ParameterError, match="'budget'"):

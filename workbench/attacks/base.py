@@ -9,7 +9,7 @@ ends by returning its final batch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generator, Iterator
+from typing import Any, Callable, ClassVar, Generator, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -21,6 +21,8 @@ from workbench.core.norms import all_norms
 from workbench.core.params import build, describe
 
 AttackEvents = Iterator[AttackStep | AttackResult]
+# A per-sample loss that an attack increases: (logits of the samples at index, index) → N values.
+LossFunction = Callable[[torch.Tensor, "torch.Tensor | slice"], torch.Tensor]
 
 
 @dataclass
@@ -74,15 +76,20 @@ class Problem(Batch):
         return -ce if self.targeted else ce
 
     def loss_and_gradient(
-        self, x_adv: torch.Tensor, index: torch.Tensor | slice = slice(None)
+        self,
+        x_adv: torch.Tensor,
+        index: torch.Tensor | slice = slice(None),
+        loss: LossFunction | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(logits, per-sample loss, ∇ₓ loss) at ``x_adv`` for the samples at ``index``."""
+        """(logits, per-sample loss, ∇ₓ loss) at ``x_adv`` for the samples at ``index``; the
+        loss is :meth:`loss` unless another ``loss(logits, index)`` is given."""
+        loss_of = loss or self.loss
         with torch.enable_grad():
             x_var = x_adv.detach().requires_grad_(True)
             logits = self.model(x_var)
-            loss = self.loss(logits, index)
-            (grad,) = torch.autograd.grad(loss.sum(), x_var)
-        return logits.detach(), loss.detach(), grad
+            values = loss_of(logits, index)
+            (grad,) = torch.autograd.grad(values.sum(), x_var)
+        return logits.detach(), values.detach(), grad
 
     def logits(self, x_adv: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():

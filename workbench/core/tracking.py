@@ -22,7 +22,7 @@ import torch
 from workbench.core.events import AttackStep
 
 #: The scalar series of a trace, in the order views list them.
-SERIES = ("iteration", "p_true", "p_target", "p_other", "loss", "linf", "l2", "l0")
+SERIES = ("iteration", "queries", "p_true", "p_target", "p_other", "loss", "linf", "l2", "l0")
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,9 @@ class AttackTrace:
     ``history`` maps each name of :data:`SERIES` to a read-only float64 array with one entry per
     iteration so far (``"p_target"`` only in a targeted attack): the probability of the true
     class, of the target class, of the strongest other class (neither true nor target), the
-    attack loss, and the L∞, L2 and L0 (changed pixels) norms of the perturbation. ``index`` is
-    the image of the batch that the history follows.
+    attack loss, and the L∞, L2 and L0 (changed pixels) norms of the perturbation; ``"queries"``
+    holds the oracle queries spent on the image so far (0 for white-box attacks), the x axis of
+    a black-box attack's curves. ``index`` is the image of the batch that the history follows.
     """
 
     step: AttackStep
@@ -92,8 +93,10 @@ def trace_values(
         others[target_class] = -1.0
     p_other = float(others.max()) if others.numel() > 1 + (target_class is not None) else 0.0
     changed = (delta != 0).any(dim=0) if delta.dim() == 3 else delta != 0
+    spent = step.queries_per_image
     return {
         "iteration": float(step.iteration),
+        "queries": float(spent[index]) if spent is not None else float(step.queries),
         "p_true": float(probs[true_class]),
         "p_target": float(probs[target_class]) if target_class is not None else float("nan"),
         "p_other": max(p_other, 0.0),

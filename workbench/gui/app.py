@@ -13,6 +13,7 @@ from typing import Sequence
 
 ORGANIZATION = "Adversarial Workbench"
 APPLICATION = "workbench"
+DESKTOP_FILE = "adversarial-workbench"  # packaging/linux/adversarial-workbench.desktop, the icon's name
 
 NO_DISPLAY_MESSAGE = (
     "workbench: no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
@@ -38,6 +39,9 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--data", help="images to open first: samples:<name>, a folder or an image file")
     parser.add_argument("--presentation", action="store_true", help="start in presentation mode (F11)")
     parser.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA when available)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="self-test: open the window (offscreen without a display), run a short "
+                        "attack, print one line and exit (0 when it works)")
     return parser.parse_known_args(list(argv))
 
 
@@ -52,8 +56,19 @@ def create_application(argv: Sequence[str] | None = None):
         QCoreApplication.setApplicationName(APPLICATION)
         app = QApplication([sys.argv[0] if sys.argv else "workbench", *(argv or [])])
     app.setApplicationDisplayName("Adversarial Workbench")
+    set_identity(app)
     configure_plots()
     return app
+
+
+def set_identity(app) -> None:
+    """The window icon, and the installed desktop entry the windows belong to (on Wayland)."""
+    from PySide6.QtGui import QIcon
+
+    from workbench.core.resources import resource_path
+
+    app.setDesktopFileName(DESKTOP_FILE)
+    app.setWindowIcon(QIcon(str(resource_path("icons", f"{DESKTOP_FILE}.svg"))))
 
 
 def configure_plots() -> None:
@@ -65,6 +80,8 @@ def configure_plots() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the window; returns the exit code (2 when there is no display)."""
     args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.smoke and not has_display():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
     if not has_display():
         print(NO_DISPLAY_MESSAGE, file=sys.stderr)
         return 2
@@ -76,6 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app = create_application(qt_args)
+    if args.smoke:
+        from workbench.gui.smoke import run_smoke
+
+        return run_smoke(app, model=args.model, data=args.data, device=args.device)
     from workbench.gui.main_window import MainWindow
 
     window = MainWindow(model=args.model, data=args.data, device=args.device)

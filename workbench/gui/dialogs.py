@@ -2,6 +2,7 @@
 
 - :class:`OpenModelDialog` asks what a model file needs to be loaded: its architecture (for
   weights-only files), input size, channels, mean/std and a labels file.
+- :class:`PrintableDialog` asks the physical size of a printed eyeglass frame or sticker.
 - :class:`MessageBar` shows errors and notices inside the window, without blocking it and
   without a traceback.
 """
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
+    QDoubleSpinBox,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
@@ -244,6 +246,68 @@ def _architectures() -> list[str]:
     except Exception:  # torchvision missing or broken: built-in ones only
         pass
     return names
+
+
+class PrintableDialog(QDialog):
+    """Width in millimetres and resolution in dots per inch of a printed perturbation whose
+    mask's bounding box is ``box`` = (width, height) image pixels; shows the pixel size it gives."""
+
+    def __init__(self, box: tuple[int, int], parent: QWidget | None = None, *, width_mm: float = 140.0, dpi: int = 300) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export printable")
+        self._box = (max(1, int(box[0])), max(1, int(box[1])))
+        self.width_spin = QDoubleSpinBox()
+        self.width_spin.setObjectName("printWidth")
+        self.width_spin.setRange(1.0, 2000.0)
+        self.width_spin.setDecimals(1)
+        self.width_spin.setSuffix(" mm")
+        self.width_spin.setValue(width_mm)
+        self.width_spin.setToolTip("The printed width of the frame or sticker (an eyeglass frame is about 140 mm wide)")
+        self.dpi_spin = QSpinBox()
+        self.dpi_spin.setObjectName("printDpi")
+        self.dpi_spin.setRange(50, 4800)
+        self.dpi_spin.setSuffix(" dpi")
+        self.dpi_spin.setValue(dpi)
+        self.dpi_spin.setToolTip("The printer's resolution; the PNG records it, so that it prints at this size at 100 %")
+        self.result = QLabel()
+        self.result.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("Printed width:", self.width_spin)
+        form.addRow("Resolution:", self.dpi_spin)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        intro = QLabel("The masked region (transparent elsewhere) is enlarged to this size, every image pixel a sharp square.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.result)
+        layout.addWidget(self.buttons)
+        self.width_spin.valueChanged.connect(self._update)
+        self.dpi_spin.valueChanged.connect(self._update)
+        self._update()
+
+    def width_mm(self) -> float:
+        return float(self.width_spin.value())
+
+    def dpi(self) -> int:
+        return int(self.dpi_spin.value())
+
+    def _update(self) -> None:
+        from workbench.core.printable import print_size_pixels
+
+        width, height = self._box
+        try:
+            w, h = print_size_pixels(self.width_mm(), self.dpi(), height / width)
+        except ValueError as error:
+            self.result.setText(str(error))
+            self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+            return
+        self.result.setText(
+            f"{width}×{height} image pixels → {w}×{h} pixels, {self.width_mm():g} × {self.width_mm() * height / width:.0f} mm."
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
 
 
 class MessageBar(QFrame):

@@ -237,6 +237,7 @@ class ParamForm(QWidget):
         while self._layout.count():
             item = self._layout.takeAt(0)
             if item.widget() is not None:
+                item.widget().hide()  # gone at once, even before the deferred delete runs
                 item.widget().deleteLater()
         self._infos = {info.name: info for info in infos}
         self._editors.clear()

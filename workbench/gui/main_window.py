@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core.errors import WorkbenchError
 from workbench.gui import theme
-from workbench.gui.dialogs import IMAGE_FILE_FILTER, MODEL_FILE_FILTER, MessageBar, OpenModelDialog
+from workbench.gui.dialogs import IMAGE_FILE_FILTER, MODEL_FILE_FILTER, MessageBar, OpenModelDialog, PrintableDialog
 from workbench.gui.labs import LABS
 from workbench.gui.state import AppState, ModelSource
 from workbench.gui.widgets.gallery import Gallery
@@ -108,6 +108,8 @@ class MainWindow(QMainWindow):
                 self.splitDockWidget(self.docks["attackDock"], runs_dock, Qt.Orientation.Vertical)
             lab.message.connect(self.show_message)
             lab.statusChanged.connect(self._show_run_status)
+            if hasattr(lab, "dockWanted"):
+                lab.dockWanted.connect(lambda name, visible, lab=lab: self._want_dock(lab, name, visible))
             panel = getattr(lab, "attack_panel", None)
             if panel is not None:
                 panel.copyCommandRequested.connect(self.copy_command)
@@ -150,6 +152,18 @@ class MainWindow(QMainWindow):
             self.splitDockWidget(docks["topkDock"], docks["runsDock"], Qt.Orientation.Vertical)
         if "curvesDock" in docks:
             self.splitDockWidget(docks["curvesDock"], docks["boundaryDock"], Qt.Orientation.Horizontal)
+        # Panels that the lab shows when they apply (no tabs: Qt 6.11 leaves a stray copy of the
+        # tab bar of a second tabbed group on screen): the attacker's view under the top
+        # classes, and the batch results with their histogram of queries in place of the curves
+        # and the decision boundary.
+        if "oracleDock" in docks:
+            self.splitDockWidget(docks["topkDock"], docks["oracleDock"], Qt.Orientation.Vertical)
+        if "batchDock" in docks:
+            self.splitDockWidget(docks["boundaryDock"], docks["batchDock"], Qt.Orientation.Horizontal)
+            self.splitDockWidget(docks["batchDock"], docks["queryDock"], Qt.Orientation.Horizontal)
+        for name in ("oracleDock", "batchDock", "queryDock"):
+            if name in docks:
+                docks[name].hide()
         self._size_default_docks()
 
     def _size_default_docks(self) -> None:
@@ -219,6 +233,13 @@ class MainWindow(QMainWindow):
         self.presentation_action.setCheckable(True)
         self.reset_layout_action = self._action("&Reset layout", self.reset_layout, None, "Put every panel back in its place")
         self.run_action = self._action("&Run", self.run_current, ["Ctrl+R", "F5"], "Run the attack on the current image")
+        self.run_batch_action = self._action("Run on &all images", self.run_batch, "Ctrl+Shift+R",
+                                             "Attack every image of the gallery and list the results")
+        self.export_printable_action = self._action(
+            "Export p&rintable…", self.export_printable_dialog, None,
+            "Save the selected run's perturbed region (its mask) at a physical size, to print")
+        self.export_csv_action = self._action("Export batch &results CSV…", self.export_results_dialog, None,
+                                              "Save the batch results table as a CSV file")
         self.pause_action = self._action("&Pause", self._toggle_pause, "F6", "Pause or resume the running attack")
         self.pause_action.setCheckable(True)
         self.stop_action = self._action("&Stop", self.stop_current, "Esc", "Stop the running attack")
@@ -237,6 +258,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.export_adv_action)
         file_menu.addAction(self.export_pert_action)
+        file_menu.addAction(self.export_printable_action)
+        file_menu.addAction(self.export_csv_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         view_menu = menu.addMenu("&View")
@@ -248,6 +271,7 @@ class MainWindow(QMainWindow):
             panels.addAction(dock.toggleViewAction())
         run_menu = menu.addMenu("&Run")
         run_menu.addAction(self.run_action)
+        run_menu.addAction(self.run_batch_action)
         run_menu.addAction(self.pause_action)
         run_menu.addAction(self.stop_action)
         run_menu.addSeparator()
@@ -264,6 +288,7 @@ class MainWindow(QMainWindow):
         self.model_panel.builtinRequested.connect(lambda model_id: self.load_model(ModelSource(model_id, builtin=True)))
         self.model_panel.openModelRequested.connect(self.open_model_dialog)
         self.run_list.runSelected.connect(state.set_selected_run)
+        self.run_list.printableRequested.connect(self.export_printable_dialog)
         state.runAdded.connect(self._run_added)
         state.selectedRunChanged.connect(self._run_selected)
         state.busyChanged.connect(self._busy_changed)
@@ -556,6 +581,41 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Saved the perturbation (colour scale {theme.format_scale(scale_value)}) to {path}", 5000)
         return True
 
+    def export_printable_dialog(self, run_id: int | None = None) -> bool:
+        """Ask the printed size and a file, then write the run's printable (the selected or last
+        run by default)."""
+        run = self.state.run(run_id) if isinstance(run_id, int) and not isinstance(run_id, bool) else self._export_run()
+        if run is None:
+            return False
+        rows, cols = np.nonzero(_printable_mask(run) > 0)
+        dialog = PrintableDialog((int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1)), self)
+        if dialog.exec() != PrintableDialog.DialogCode.Accepted:
+            return False
+        name = f"run{run.run_id}-{run.attack_id}-printable.png"
+        path, _ = QFileDialog.getSaveFileName(self, "Export printable", str(Path(self._start_dir()) / name), "PNG (*.png)")
+        return bool(path) and self.export_printable(path, run.run_id, dialog.width_mm(), dialog.dpi())
+
+    def export_printable(self, path: str, run_id: int, width_mm: float, dpi: float) -> bool:
+        """Write a run's perturbed region (its mask; the whole image without one) as a PNG that
+        prints ``width_mm`` wide at ``dpi`` (:func:`workbench.core.printable.write_printable`)."""
+        import torch
+
+        from workbench.core.printable import write_printable
+
+        run = self.state.run(run_id)
+        if run is None:
+            self.show_error("There is no run to export.")
+            return False
+        try:
+            width, height = write_printable(path, torch.from_numpy(np.ascontiguousarray(run.x_adv)),
+                                            torch.from_numpy(_printable_mask(run)), width_mm, dpi)
+        except (WorkbenchError, ValueError, OSError) as error:
+            self.show_error(f"Could not export the printable: {describe_error(error)}", error)
+            return False
+        self.statusBar().showMessage(
+            f"Saved a {width}×{height} pixel printable to {path}: print it at 100 % for {width_mm:g} mm wide.", 10000)
+        return True
+
     # -- running -------------------------------------------------------------------------------------
     def current_lab(self):
         widget = self.labs_tabs.currentWidget()
@@ -564,6 +624,51 @@ class MainWindow(QMainWindow):
     def run_current(self) -> bool:
         lab = self.current_lab()
         return bool(lab is not None and lab.run())
+
+    def run_batch(self) -> bool:
+        """Run the current lab's attack on every image (the labs that have a batch mode)."""
+        lab = self.current_lab()
+        return bool(lab is not None and hasattr(lab, "run_batch") and lab.run_batch())
+
+    def export_results_dialog(self) -> bool:
+        lab = self.current_lab()
+        table = getattr(lab, "results", None)
+        if table is None or table.row_count() == 0:
+            self.show_error("There are no batch results to export yet: run on all images first.")
+            return False
+        path, _ = QFileDialog.getSaveFileName(self, "Export batch results", str(Path(self._start_dir()) / "batch-results.csv"), "CSV (*.csv)")
+        if not path:
+            return False
+        try:
+            table.export_csv(path)
+        except OSError as error:
+            self.show_error(f"Could not export the results: {describe_error(error)}", error)
+            return False
+        self.statusBar().showMessage(f"Saved {table.row_count()} results to {path}", 5000)
+        return True
+
+    def _want_dock(self, lab, name: str, visible: bool) -> None:
+        """A lab shows or hides one of its panels while it is current (the user may change it
+        again in View ▸ Panels)."""
+        dock = self.docks.get(name)
+        if lab is not self.current_lab() or dock is None or dock.isFloating() or dock.isHidden() != visible:
+            return
+        dock.setVisible(visible)
+        if visible and name in ("batchDock", "queryDock", "oracleDock"):
+            QTimer.singleShot(0, self._size_shown_docks)  # once the layout has taken them in
+
+    def _size_shown_docks(self) -> None:
+        """Room for the panels a lab just showed: the batch table twice as wide as its histogram,
+        the attacker's view taller than the run list."""
+        docks = self.docks
+        if not docks["oracleDock"].isHidden():
+            total = docks["oracleDock"].height() + docks["runsDock"].height()
+            self.resizeDocks([docks["oracleDock"], docks["runsDock"]], [int(total * 0.7), int(total * 0.3)],
+                             Qt.Orientation.Vertical)
+        if not docks["batchDock"].isHidden() and not docks["queryDock"].isHidden():
+            total = docks["batchDock"].width() + docks["queryDock"].width()
+            self.resizeDocks([docks["batchDock"], docks["queryDock"]], [int(total * 0.68), int(total * 0.32)],
+                             Qt.Orientation.Horizontal)
 
     def stop_current(self) -> None:
         lab = self.current_lab()
@@ -579,7 +684,7 @@ class MainWindow(QMainWindow):
         """Put the equivalent command line of the current settings (or the selected run) on the
         clipboard; a mask that is not a rectangle is saved as a PNG the command names."""
         lab = self.current_lab()
-        if lab is None or self.state.model is None:
+        if lab is None or self.state.model is None or not hasattr(lab, "command_for"):
             return ""
         run = self.state.run(self.state.selected_run)
         mask = run.mask if run is not None else self.state.mask()
@@ -647,6 +752,7 @@ class MainWindow(QMainWindow):
 
     def _busy_changed(self, busy: bool) -> None:
         self.run_action.setEnabled(not busy)
+        self.run_batch_action.setEnabled(not busy)
         self.pause_action.setEnabled(busy)
         self.stop_action.setEnabled(busy)
         for action in (self.open_model_action, self.open_images_action, self.open_folder_action, self.recent_menu.menuAction()):
@@ -669,11 +775,14 @@ class MainWindow(QMainWindow):
         total = status.get("total") or 0
         iteration = status.get("iteration", 0)
         text = f"Iteration {iteration}/{total}" if total else f"Iteration {iteration}"
+        if status.get("batch"):
+            (batch, batches), (done, images) = status["batch"], status["images"]
+            text = f"Batch {batch}/{batches} · {done}/{images} images · " + text.lower()
         if status.get("queries"):
             text += f" · {status['queries']:,} queries"
         self.status_iteration.setText(text)
         paused = " (paused)" if status.get("paused") else ""
-        self.status_rate.setText(f"{status.get('rate', 0.0):.1f} it/s{paused}")
+        self.status_rate.setText(f"{status.get('rate', 0.0):.1f} {status.get('rate_unit', 'it/s')}{paused}")
         self.status_elapsed.setText(f"{status.get('elapsed', 0.0):.1f} s")
         self.status_device.setText(status.get("device", ""))
 
@@ -797,6 +906,9 @@ class MainWindow(QMainWindow):
     def save_settings(self) -> None:
         settings = self.settings
         settings.setValue("window/geometry", self.saveGeometry())
+        # The window opens on the first lab: save the layout as that lab shows it (another lab's
+        # switch hides the first lab's panels, which would come back hidden).
+        self.labs_tabs.setCurrentIndex(0)
         normal = getattr(self, "_normal_state", None)  # in presentation mode: the layout before it
         settings.setValue("window/state", normal if normal is not None else self.saveState(LAYOUT_VERSION))
         if self.state.attack_id:
@@ -896,6 +1008,12 @@ class MainWindow(QMainWindow):
 def _default_data_for(model) -> str:
     dataset = (model.card or {}).get("dataset") if model is not None else None
     return f"samples:{dataset}" if dataset else ""
+
+
+def _printable_mask(run) -> np.ndarray:
+    """What a run's printable shows: its mask, or the whole image when it had none."""
+    mask = run.mask if run.mask is not None else np.ones(run.x.shape[1:], np.float32)
+    return np.ascontiguousarray(mask, dtype=np.float32)
 
 
 def _first_correct(images, predictions: np.ndarray | None) -> int:

@@ -5,7 +5,9 @@ The worker pulls events from the generator in its own thread and hands them to t
 - **Throttle, latest wins, per event type.** Events are held in a slot per type; at most
   ``max_rate`` times a second (and only once the GUI has taken the previous batch) the latest
   event of each type is emitted, in the order the types last arrived. So a rare event (a
-  decision-boundary slice) is never pushed out by a frequent one (attack steps).
+  decision-boundary slice) is never pushed out by a frequent one (attack steps). Events that
+  the task's ``keep`` predicate selects (e.g. the result of each batch of a batch run) are
+  never dropped: every one of them is emitted, in the order they arrived.
 - **The final event is always delivered**: when the generator ends, pending events are flushed
   and the last event is emitted with :attr:`TaskWorker.finished`.
 - **Snapshots.** Events are converted to CPU NumPy (:func:`to_numpy`) in the worker thread,
@@ -79,10 +81,17 @@ class _TaskThread(QThread):
     batch = Signal(object)  # a list of intermediate events, numpy snapshots
     ended = Signal(str, object, str)  # status ("finished", "cancelled", "failed"), final, message
 
-    def __init__(self, source: GeneratorSource, interval: float, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        source: GeneratorSource,
+        interval: float,
+        keep: Callable[[Any], bool] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self._source = source
         self._interval = interval
+        self._keep = keep
         self._cancel = threading.Event()
         self._resume = threading.Event()
         self._resume.set()
@@ -110,7 +119,9 @@ class _TaskThread(QThread):
         try:
             source = self._source() if callable(self._source) else self._source
             generator = iter(source)
-            pending: dict[type, Any] = {}  # type → latest event (dicts keep insertion order)
+            # type → latest event, and (kept, n) → the n-th kept event; dicts keep insertion order
+            pending: dict[Any, Any] = {}
+            kept = 0
             last: Any = _NOTHING
             last_flush = 0.0
 
@@ -132,14 +143,18 @@ class _TaskThread(QThread):
                     event = next(generator)
                 except StopIteration:
                     break
-                kind = type(event)
-                pending.pop(kind, None)  # re-insert: the order of last arrival
-                pending[kind] = event
+                if self._keep is not None and self._keep(event):
+                    kept += 1
+                    pending[(_KEPT, kept)] = event
+                else:
+                    kind = type(event)
+                    pending.pop(kind, None)  # re-insert: the order of last arrival
+                    pending[kind] = event
                 last = event
                 last_flush = flush_if_due()
             if status == "finished":
-                if last is not _NOTHING and pending.get(type(last)) is last:
-                    del pending[type(last)]  # delivered by `finished`, not twice
+                if pending and next(reversed(pending.values())) is last:
+                    pending.popitem()  # delivered by `finished`, not twice
                 if pending:
                     self._flush(pending)
                 final = to_numpy(last) if last is not _NOTHING else None
@@ -159,7 +174,7 @@ class _TaskThread(QThread):
             self._source = None
         self.ended.emit(status, final, message)
 
-    def _flush(self, pending: dict[type, Any]) -> None:
+    def _flush(self, pending: dict[Any, Any]) -> None:
         events = [to_numpy(event) for event in pending.values()]
         pending.clear()
         self._taken.clear()
@@ -167,6 +182,7 @@ class _TaskThread(QThread):
 
 
 _NOTHING = object()
+_KEPT = object()  # marks the slots of kept events
 
 
 class TaskWorker(QObject):
@@ -211,15 +227,17 @@ class TaskWorker(QObject):
         return self._paused
 
     # -- control ----------------------------------------------------------------------------------
-    def start(self, source: GeneratorSource) -> None:
+    def start(self, source: GeneratorSource, *, keep: Callable[[Any], bool] | None = None) -> None:
         """Run ``source`` — a generator (any iterable), or a callable returning one, which is
         then called in the worker thread so that its set-up does not block the window.
+        ``keep(event)`` (called in the worker thread) selects events that are all delivered
+        instead of the latest of their type only.
 
         Raises RuntimeError if a task is already running.
         """
         if self._thread is not None:
             raise RuntimeError("a task is already running; cancel it or wait for it to end")
-        thread = _TaskThread(source, 1.0 / self.max_rate if self.max_rate > 0 else 0.0)
+        thread = _TaskThread(source, 1.0 / self.max_rate if self.max_rate > 0 else 0.0, keep)
         thread.batch.connect(self._on_batch)
         thread.ended.connect(self._on_ended)
         self._thread = thread

@@ -13,31 +13,32 @@ as augmentation. Like every long computation in the workbench it is a generator 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-import os
-import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
-import cv2
 import numpy as np
-import safetensors.torch
 import torch
 from torch import nn
-from torch.optim.lr_scheduler import LRScheduler
 
-import workbench.zoo.architectures  # noqa: F401  (registers "small-cnn")
-from workbench.core.architectures import build_architecture
 from workbench.core.device import choose_device
 from workbench.core.errors import DataLoadError, ParameterError
 from workbench.core.events import TrainEpoch, TrainResult
 from workbench.core.idx import read_idx
 from workbench.core.model import Normalized
 from workbench.core.resources import resource_path
+from workbench.zoo.samples import write_sample_set
+from workbench.zoo.training import (
+    OwnRng,
+    deterministic,
+    evaluate,
+    one_cycle_adamw,
+    save_model,
+    seeded_model,
+    train_command,
+    train_epoch,
+)
 
 MODEL_ID = "fashion-cnn"
 ARCHITECTURE = "small-cnn"
@@ -60,7 +61,6 @@ BATCH_SIZE = 256
 MAX_LR = 4e-3
 WEIGHT_DECAY = 5e-4
 SHIFT = 1  # random shifts of up to ±SHIFT pixels (zero padding, the images' background)
-EVAL_BATCH = 1000
 
 
 # -- data -----------------------------------------------------------------------------------------
@@ -146,17 +146,23 @@ def train_fashion_cnn(
     x_test, y_test = load_fashion_mnist("test")
     x_test, y_test = x_test[:test_limit], y_test[:test_limit]
     mean, std = normalization(x_train)
-    with _deterministic():
-        inner = _seeded_model(seed)
+    with deterministic():
+        inner = seeded_model(ARCHITECTURE, seed, num_classes=len(FASHION_LABELS), in_channels=1)
         model = Normalized(inner, [mean], [std]).to(device, memory_format=torch.channels_last)
-        optimizer, schedule = _optimizer(model, epochs * math.ceil(len(x_train) / BATCH_SIZE))
+        optimizer, schedule = one_cycle_adamw(
+            model,
+            epochs * math.ceil(len(x_train) / BATCH_SIZE),
+            max_lr=MAX_LR,
+            weight_decay=WEIGHT_DECAY,
+        )
     shuffle = torch.Generator().manual_seed(seed)
-    dropout_rng = _OwnRng(device, seed)
+    dropout_rng = OwnRng(device, seed)
     for epoch in range(1, epochs + 1):
         epoch_start = time.perf_counter()
-        with _deterministic(), dropout_rng.active():
-            loss, train_accuracy = _train_epoch(
-                model, optimizer, schedule, x_train, y_train, shuffle
+        with deterministic(), dropout_rng.active():
+            loss, train_accuracy = train_epoch(
+                model, optimizer, schedule, x_train, y_train, shuffle,
+                batch_size=BATCH_SIZE, prepare=lambda images, labels, rng: augment(images, rng),
             )
             test_accuracy = evaluate(model, x_test, y_test)
         yield TrainEpoch(
@@ -181,156 +187,36 @@ def train_fashion_cnn(
         "torch": torch.__version__,
     }
     out_dir = Path(out_dir) if out_dir is not None else resource_path("models")
+    command = train_command(
+        MODEL_ID, {"epochs": EPOCHS},
+        seed=seed, epochs=epochs, train_limit=train_limit, test_limit=test_limit,
+    )  # fmt: skip
     weights_path, card_path = save_model(
         inner,
         out_dir,
-        mean=mean,
-        std=std,
-        metrics=metrics,
-        training=training,
-        command=_command(seed=seed, epochs=epochs, train_limit=train_limit, test_limit=test_limit),
+        MODEL_ID,
+        lambda weights, sha256: model_card(
+            weights, sha256, mean=mean, std=std, parameters=sum(p.numel() for p in inner.parameters()),
+            metrics=metrics, training=training, command=command,
+        ),  # fmt: skip
     )
     yield TrainResult(MODEL_ID, str(weights_path), str(card_path), metrics)
 
 
-def _seeded_model(seed: int) -> nn.Module:
-    """A fresh ``small-cnn``, initialised from ``seed`` without touching the global RNG state."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return build_architecture(ARCHITECTURE, num_classes=len(FASHION_LABELS), in_channels=1)
-
-
-def _optimizer(model: nn.Module, total_steps: int) -> tuple[torch.optim.Optimizer, LRScheduler]:
-    """AdamW under a one-cycle schedule (warm-up over 30 % of the steps, then cosine decay)."""
-    optimizer = torch.optim.AdamW(model.parameters(), lr=MAX_LR, weight_decay=WEIGHT_DECAY)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=MAX_LR, total_steps=total_steps
-    )
-    return optimizer, schedule
-
-
-def _train_epoch(
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    schedule: LRScheduler,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    generator: torch.Generator,
-) -> tuple[float, float]:
-    """One pass over shuffled, augmented batches; the mean loss and accuracy seen."""
-    device = next(model.parameters()).device
-    model.train()
-    total_loss = torch.zeros((), dtype=torch.float64)
-    correct = 0
-    for batch in torch.randperm(len(x), generator=generator).split(BATCH_SIZE):
-        xb = augment(x[batch], generator).to(device, memory_format=torch.channels_last)
-        yb = y[batch].to(device)
-        logits = model(xb)
-        loss = nn.functional.cross_entropy(logits, yb)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-        total_loss += loss.detach().double().cpu() * len(batch)
-        correct += int((logits.argmax(1) == yb).sum())
-    return total_loss.item() / len(x), correct / len(x)
-
-
-@torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    """Accuracy of ``model`` (in eval mode, on pixel-space inputs) on images ``x``, labels ``y``."""
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    correct = 0
-    for xb, yb in zip(x.split(EVAL_BATCH), y.split(EVAL_BATCH)):
-        logits = model(xb.to(device, memory_format=torch.channels_last))
-        correct += int((logits.argmax(1).cpu() == yb).sum())
-    model.train(was_training)
-    return correct / max(len(x), 1)
-
-
-@contextmanager
-def _deterministic() -> Iterator[None]:
-    """Deterministic kernels (and no cuDNN autotuning) for the duration of the block; the
-    previous settings come back afterwards, so nothing leaks while the generator is paused."""
-    previous = (
-        torch.are_deterministic_algorithms_enabled(),
-        torch.is_deterministic_algorithms_warn_only_enabled(),
-        torch.backends.cudnn.benchmark,
-    )
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    torch.backends.cudnn.benchmark = False
-    try:
-        yield
-    finally:
-        torch.use_deterministic_algorithms(previous[0], warn_only=previous[1])
-        torch.backends.cudnn.benchmark = previous[2]
-
-
-class _OwnRng:
-    """A private, seeded state for torch's global RNG on ``device``, which dropout draws from.
-
-    Inside :meth:`active` the global RNG runs on this state; afterwards the caller's state is
-    restored, so code that runs between the generator's steps (in the same thread) neither
-    disturbs the training's random draws nor is disturbed by them.
-    """
-
-    def __init__(self, device: torch.device, seed: int) -> None:
-        self.device = device
-        self.state = torch.Generator(device=device).manual_seed(seed).get_state()
-
-    @contextmanager
-    def active(self) -> Iterator[None]:
-        cuda = self.device.type == "cuda"
-        index = None
-        if cuda:
-            index = (
-                self.device.index if self.device.index is not None else torch.cuda.current_device()
-            )
-        with torch.random.fork_rng(devices=[index] if cuda else []):
-            if cuda:
-                torch.cuda.set_rng_state(self.state, index)
-            else:
-                torch.set_rng_state(self.state)
-            try:
-                yield
-            finally:
-                self.state = torch.cuda.get_rng_state(index) if cuda else torch.get_rng_state()
-
-
-def _command(*, seed: int, epochs: int, train_limit: int | None, test_limit: int | None) -> str:
-    """The command line that reproduces a training run."""
-    command = f"workbench zoo train {MODEL_ID} --seed {seed}"
-    if epochs != EPOCHS:
-        command += f" --epochs {epochs}"
-    if train_limit is not None:
-        command += f" --train-limit {train_limit}"
-    if test_limit is not None:
-        command += f" --test-limit {test_limit}"
-    return command
-
-
 # -- saving ---------------------------------------------------------------------------------------
-def save_model(
-    inner: nn.Module,
-    out_dir: Path,
+def model_card(
+    weights: str,
+    sha256: str,
     *,
     mean: float,
     std: float,
+    parameters: int,
     metrics: dict[str, Any],
     training: dict[str, Any],
     command: str,
-) -> tuple[Path, Path]:
-    """Write the architecture's weights (safetensors) and the model card, each atomically."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    weights_path = out_dir / f"{MODEL_ID}.safetensors"
-    card_path = out_dir / f"{MODEL_ID}.json"
-    tensors = {name: t.detach().cpu().contiguous() for name, t in inner.state_dict().items()}
-    # No safetensors metadata: it is written in hash-map order, so two or more keys would make
-    # the file's bytes, and so the card's sha256, differ between identical runs.
-    digest = _write_atomic(weights_path, lambda p: safetensors.torch.save_file(tensors, p))
-    card = {
+) -> dict[str, Any]:
+    """The model card of a trained ``fashion-cnn`` whose weights file is ``weights``."""
+    return {
         "id": MODEL_ID,
         "title": "Fashion-MNIST CNN",
         "description": (
@@ -338,8 +224,8 @@ def save_model(
             "Fashion-MNIST's 28×28 grey images; trained by the workbench's zoo recipe."
         ),
         "architecture": ARCHITECTURE,
-        "weights": weights_path.name,
-        "sha256": digest,
+        "weights": weights,
+        "sha256": sha256,
         "input": {
             "channels": 1,
             "height": 28,
@@ -351,54 +237,21 @@ def save_model(
         "labels": list(FASHION_LABELS),
         "dataset": "fashion-mnist",
         "metrics": metrics,
-        "parameters": sum(p.numel() for p in inner.parameters()),
+        "parameters": parameters,
         "training": training,
         "trained_with": command,
     }
-    text = json.dumps(card, indent=2, ensure_ascii=False) + "\n"
-    _write_atomic(card_path, lambda p: Path(p).write_text(text, encoding="utf-8"))
-    return weights_path, card_path
-
-
-def _write_atomic(path: Path, write: Callable[[str], Any]) -> str:
-    """Let ``write`` fill a temporary file beside ``path``, then rename it over ``path``
-    (ARCHITECTURE.md, contract 6). Returns the sha256 of the bytes written."""
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(temp)
-        digest = hashlib.sha256(Path(temp).read_bytes()).hexdigest()
-        os.chmod(temp, 0o644)  # mkstemp creates files readable by their owner only
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return digest
 
 
 # -- samples --------------------------------------------------------------------------------------
-def folder_name(label: str) -> str:
-    """A file-system-safe folder name for a class label ("T-shirt/top" → "T-shirt-top")."""
-    return label.replace("/", "-")
-
-
 def export_samples(out_dir: str | Path | None = None, per_class: int = 10) -> Path:
     """Write the first ``per_class`` test images of each class as 8-bit grey PNGs,
     ``<out_dir>/<folder>/<n>.png``, and ``labels.json`` mapping class indices to labels and
     folders. ``out_dir`` defaults to the shipped ``resources/samples/fashion-mnist``."""
     out_dir = Path(out_dir) if out_dir is not None else resource_path("samples", "fashion-mnist")
     images, labels = load_fashion_mnist("test")
-    pixels = (images[:, 0] * 255).round().to(torch.uint8).numpy()
-    classes = []
-    for index, label in enumerate(FASHION_LABELS):
-        folder = out_dir / folder_name(label)
-        folder.mkdir(parents=True, exist_ok=True)
-        for n, i in enumerate(torch.nonzero(labels == index).flatten()[:per_class].tolist()):
-            if not cv2.imwrite(str(folder / f"{n}.png"), pixels[i]):
-                raise DataLoadError(f"{folder / f'{n}.png'}: cannot write the PNG file")
-        classes.append({"index": index, "label": label, "folder": folder_name(label)})
-    index_text = json.dumps({"dataset": "fashion-mnist", "classes": classes}, indent=2) + "\n"
-    _write_atomic(
-        out_dir / "labels.json", lambda p: Path(p).write_text(index_text, encoding="utf-8")
+    chosen = torch.cat(
+        [torch.nonzero(labels == k).flatten()[:per_class] for k in range(len(FASHION_LABELS))]
     )
-    return out_dir
+    pixels = (images[chosen, 0] * 255).round().to(torch.uint8).numpy()
+    return write_sample_set(out_dir, "fashion-mnist", FASHION_LABELS, pixels, labels[chosen].tolist())

@@ -9,12 +9,13 @@ the worker and shows the events. Each lab offers
   dock widgets that are shown while the lab is current;
 - ``actions`` it wants in the Run menu through ``run()``, ``set_paused(bool)`` and ``stop()``.
 
-Only the Evasion lab exists so far; the window lists :data:`LABS` in order.
+The window lists :data:`LABS` in order: Evasion, Defenses.
 """
 from __future__ import annotations
 
+from workbench.gui.labs.defenses import DefensesLab
 from workbench.gui.labs.evasion import EvasionLab
 
-LABS = (EvasionLab,)
+LABS = (EvasionLab, DefensesLab)
 
-__all__ = ["LABS", "EvasionLab"]
+__all__ = ["LABS", "DefensesLab", "EvasionLab"]

@@ -8,7 +8,11 @@ the worker thread) and :func:`workbench.core.tracking.track` (one history point 
 handed to the shared :class:`~workbench.gui.worker.TaskWorker`.
 
 The attack runs on the current image (a batch of one), with the image's mask rasterized to the
-model's resolution (no mask, or an empty one: every pixel may change).
+model's resolution (no mask, or an empty one: every pixel may change). "Run on all images"
+attacks the whole gallery instead (:mod:`workbench.gui.labs.evasion_batch`): a results table
+with its summary, and for black-box attacks a histogram of the queries to success. Black-box
+runs show what the attacker sees (the oracle's last answer, the queries left) and draw their
+curves over queries instead of iterations.
 
 Run alone for development: ``python -m workbench.gui.labs.evasion``.
 """
@@ -33,6 +37,9 @@ from workbench.gui.widgets.canvas import MaskCanvas
 from workbench.gui.widgets.canvas_toolbar import MaskToolbar
 from workbench.gui.widgets.curves import ConfidenceCurves
 from workbench.gui.widgets.image_triptych import ImageTriptych
+from workbench.gui.widgets.oracle_view import OracleView
+from workbench.gui.widgets.query_histogram import QueryHistogram
+from workbench.gui.widgets.results_table import ResultsTable
 from workbench.gui.widgets.topk import TopKBars
 from workbench.gui.worker import TaskWorker
 
@@ -110,6 +117,8 @@ class _Live:
     image_name: str
     probs_clean: np.ndarray
     oracle: dict[str, Any] = field(default_factory=dict)
+    black_box: bool = False
+    x_extent: float | None = None  # black-box: the queries the run may spend (the curves' x axis)
     started: float = field(default_factory=time.monotonic)
     iteration: int = 0
     total: int = 0
@@ -121,6 +130,8 @@ class _Live:
     paused_at: float | None = None
     paused_seconds: float = 0.0
     queries: int = 0
+    seen: Any = None  # black-box: the oracle's last answer (labels, scores) on the image
+    budget: int = 0
 
     def elapsed(self) -> float:
         now = self.paused_at if self.paused_at is not None else time.monotonic()
@@ -132,13 +143,18 @@ class EvasionLab(QWidget):
 
     Signals: ``message(str, str)`` — text and kind ("error", "info") for the window's message
     bar; ``statusChanged(dict)`` — iteration, total, rate, elapsed and device for the status
-    bar; ``runFinished(int)`` — the id of a run that joined the run list.
+    bar; ``runFinished(int)`` — the id of a run that joined the run list; ``dockWanted(str,
+    bool)`` — a panel (by its dock's object name) that applies now or no longer: the attacker's
+    view in place of the top classes for black-box attacks; the batch results (and their
+    histogram of queries) in place of the curves and the decision boundary after "Run on all
+    images".
     """
 
     title = "Evasion"
     message = Signal(str, str)
     statusChanged = Signal(dict)
     runFinished = Signal(int)
+    dockWanted = Signal(str, bool)
 
     def __init__(self, state: AppState, worker: TaskWorker, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -169,6 +185,12 @@ class EvasionLab(QWidget):
         self.boundary.setObjectName("boundary")
         self.attack_panel = AttackPanel(state)
         self.attack_panel.setObjectName("attackPanel")
+        self.oracle_view = OracleView()
+        self.oracle_view.setObjectName("oracleView")
+        self.results = ResultsTable()
+        self.results.setObjectName("resultsTable")
+        self.query_histogram = QueryHistogram()
+        self.query_histogram.setObjectName("queryHistogram")
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.canvas)
@@ -189,11 +211,20 @@ class EvasionLab(QWidget):
         state.modelChanged.connect(lambda _model: self._show_current(force=True))
         state.predictionsChanged.connect(lambda _p: self._show_current(force=True))
         state.selectedRunChanged.connect(self._show_run)
+        state.attackChanged.connect(lambda _id: self._show_access())
+        state.oracleParamsChanged.connect(lambda _values: self._show_access())
+        state.modelChanged.connect(lambda _model: self._show_access())
         # views → state
         self.canvas.maskChanged.connect(self._mask_edited)
         self.toolbar.failed.connect(lambda text: self.message.emit(text, "error"))
+        from workbench.gui.labs.evasion_templates import TemplateFitter
+
+        self.toolbar.set_fitter(TemplateFitter(self))
+        self.toolbar.notice.connect(lambda text: self.message.emit(text, "info"))
         # panel → lab
         self.attack_panel.runRequested.connect(self.run)
+        self.attack_panel.batchRequested.connect(self.run_batch)
+        self.attack_panel.access.switched.connect(lambda text: self.message.emit(text, "info"))
         self.attack_panel.pauseRequested.connect(self.set_paused)
         self.attack_panel.stopRequested.connect(self.stop)
         # worker → lab
@@ -202,17 +233,25 @@ class EvasionLab(QWidget):
         worker.cancelled.connect(self._on_cancelled)
         worker.failed.connect(self._on_failed)
         worker.pausedChanged.connect(self._on_paused)
+        from workbench.gui.labs.evasion_batch import BatchRunner
+
+        self.batch = BatchRunner(self)
         self._show_current(force=True)
+        self._show_access()
 
     # -- layout -------------------------------------------------------------------------------------
     def docks(self) -> list[tuple[str, str, QWidget, Qt.DockWidgetArea]]:
         """The lab's panels for the window's dock widgets: (object name, title, widget, area)."""
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        right = Qt.DockWidgetArea.RightDockWidgetArea
         return [
-            ("attackDock", "Attack", self.attack_panel, Qt.DockWidgetArea.RightDockWidgetArea),
-            ("topkDock", "Top classes", self.topk, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("attackDock", "Attack", self.attack_panel, right),
+            ("topkDock", "Top classes", self.topk, right),
+            ("oracleDock", "What the attacker sees", self.oracle_view, right),
             ("curvesDock", "Confidence curves", self.curves, bottom),
             ("boundaryDock", "Decision boundary", self.boundary, bottom),
+            ("batchDock", "Batch results", self.results, bottom),
+            ("queryDock", "Queries to success", self.query_histogram, bottom),
         ]
 
     def set_canvas_share(self, fraction: float) -> None:
@@ -223,7 +262,19 @@ class EvasionLab(QWidget):
 
     # -- running ------------------------------------------------------------------------------------
     def is_running(self) -> bool:
-        return self._live is not None
+        return self._live is not None or self.batch.is_running()
+
+    def run_batch(self) -> bool:
+        """Attack every image of the gallery with the panel's settings (see
+        :mod:`workbench.gui.labs.evasion_batch`); False (with a message) if it cannot."""
+        return self.batch.start()
+
+    def show_batch_views(self, batch: bool, black_box: bool = False) -> None:
+        """Batch results (and, black-box, the histogram of queries) in place of the curves and
+        the decision boundary, or back."""
+        for name, wanted in (("curvesDock", not batch), ("boundaryDock", not batch),
+                             ("batchDock", batch), ("queryDock", batch and black_box)):
+            self.dockWanted.emit(name, wanted)
 
     def run(self) -> bool:
         """Start the selected attack on the current image; False (with a message) if it cannot."""
@@ -240,8 +291,15 @@ class EvasionLab(QWidget):
             return False
         self._live = live
         self.state.set_selected_run(-1)
-        self.triptych.set_fixed_scale(self._color_scale(live.attack_id, live.params))
+        self.triptych.set_fixed_scale(self.color_scale(live.attack_id, live.params))
         self.curves.clear()
+        self.curves.set_x_series("queries" if live.x_extent is not None else "iteration")
+        self.show_batch_views(False)
+        self.show_access_views(live.black_box)
+        if live.black_box:
+            self.oracle_view.set_oracle(self.state.oracle_params, live.labels)
+        else:
+            self.oracle_view.set_white_box()
         self.triptych.set_images(live.x, live.x, (prediction_title("Original", live.probs_clean, live.labels), "Adversarial: starting…"))
         self.topk.set_probabilities(live.probs_clean, live.labels, live.true_class, live.target_class)
         self.state.set_busy(True)
@@ -278,11 +336,16 @@ class EvasionLab(QWidget):
         seed = state.seed
 
         access = model  # white-box attacks get the model itself, black-box ones an oracle
-        if attack_class.access != "white-box":
+        black_box = attack_class.access != "white-box"
+        x_extent = None  # curves over iterations, or over the queries an oracle run may spend
+        if black_box:
             from workbench.core.oracle import Oracle, OracleParams
             from workbench.core.params import build
 
             access = Oracle(model, build(OracleParams, state.oracle_params))
+            planned = attack.planned_queries()
+            planned = min(planned, access.budget) if access.budget else planned
+            x_extent = float(planned) if planned > 1 else None  # a transfer asks once: iterations
 
         def events():  # called in the worker thread
             stream = attack.run(access, x, y, mask=mask, target=target_t, seed=seed)
@@ -296,9 +359,10 @@ class EvasionLab(QWidget):
             run_id=state.new_run_id(), attack_id=attack_class.id, attack_title=attack_class.title,
             params=dict(params), seed=seed, x=x_np, true_class=true_class, target_class=target,
             mask=mask_np, labels=list(model.labels), model_id=model.model_id,
-            device=self._device_text(), image_index=index, image_name=state.current_name(),
+            device=self.device_text(), image_index=index, image_name=state.current_name(),
             probs_clean=probs_clean,
-            oracle=state.oracle_params if attack_class.access != "white-box" else {},
+            oracle=state.oracle_params if black_box else {}, black_box=black_box, x_extent=x_extent,
+            budget=access.budget if black_box else 0,
         )
         return live, events
 
@@ -309,7 +373,7 @@ class EvasionLab(QWidget):
         return self.state.model.predict(x)[0].numpy()  # one image: a trivial forward pass
 
     @staticmethod
-    def _color_scale(attack_id: str, params: dict) -> float | None:
+    def color_scale(attack_id: str, params: dict) -> float | None:
         """The perturbation colours span ±ε for L∞ attacks (stable during a run and comparable
         between runs); other norms use the perturbation's own largest change."""
         from workbench.attacks import ATTACKS
@@ -323,10 +387,12 @@ class EvasionLab(QWidget):
     def set_paused(self, paused: bool) -> None:
         if self._live is not None:
             self.worker.set_paused(paused)
+        self.batch.set_paused(paused)
 
     def stop(self) -> None:
         if self._live is not None:
             self.worker.cancel()
+        self.batch.stop()
 
     # -- worker events ------------------------------------------------------------------------------
     def _on_progress(self, event: Any) -> None:
@@ -350,6 +416,10 @@ class EvasionLab(QWidget):
         live.x_adv = np.asarray(step.x_adv[0], dtype=np.float32)
         live.probs_adv = np.asarray(step.probs[0], dtype=np.float32)
         live.success = bool(np.asarray(step.success).reshape(-1)[0])
+        if step.seen is not None:
+            spent = step.queries_per_image
+            live.seen = (step.seen.labels[0], None if step.seen.scores is None else step.seen.scores[0],
+                         int(spent[0]) if spent is not None else live.queries)
         if live.history:
             self._schedule_curves()
         self._schedule(self._views_timer, self._views_shown_at + VIEWS_INTERVAL_S, self._draw_live_views)
@@ -376,6 +446,8 @@ class EvasionLab(QWidget):
             success=live.success,
         )
         self.topk.set_probabilities(live.probs_adv, live.labels, live.true_class, live.target_class)
+        if live.seen is not None:
+            self.oracle_view.set_answer(*live.seen, live.budget)
         self._emit_status()
         self._views_shown_at = time.monotonic()
 
@@ -396,7 +468,7 @@ class EvasionLab(QWidget):
         if wait > 0:  # a slice came in meanwhile: let its repaint pass first
             self._curves_timer.start(int(wait * 1000) + 1)
             return
-        self.curves.set_x_extent(live.total or None)  # the x axis stays put for the run
+        self.curves.set_x_extent(live.x_extent or live.total or None)  # the x axis stays put for the run
         self.curves.set_history(live.history, live=True)
         self._curves_shown_at = time.monotonic()
 
@@ -414,6 +486,8 @@ class EvasionLab(QWidget):
             self.message.emit("The attack ended without a result.", "error")
             return
         self._stop_live_timers()
+        if live.seen is not None:  # the last answer, whether or not its redraw was due yet
+            self.oracle_view.set_answer(*live.seen, live.budget)
         x_adv = np.asarray(result.x_adv[0], dtype=np.float32)
         probs_adv = np.asarray(result.probs[0], dtype=np.float32)
         success = bool(np.asarray(result.success).reshape(-1)[0])
@@ -518,7 +592,8 @@ class EvasionLab(QWidget):
                 self.boundary.clear()
                 self._show_current(force=True)
             return
-        self.triptych.set_fixed_scale(self._color_scale(run.attack_id, run.params))
+        self.show_batch_views(False)
+        self.triptych.set_fixed_scale(self.color_scale(run.attack_id, run.params))
         self.triptych.set_images(
             run.x, run.x_adv,
             (prediction_title("Original", run.probs_clean, run.labels),
@@ -526,13 +601,43 @@ class EvasionLab(QWidget):
             success=run.success,
         )
         if run.history:
-            self.curves.set_x_extent(None)  # fitted to the iterations the run took
+            queries = run.history.get("queries")
+            over_queries = queries is not None and len(queries) > 0 and queries[-1] > 1
+            self.curves.set_x_series("queries" if over_queries else "iteration")
+            self.curves.set_x_extent(None)  # fitted to the iterations (queries) the run took
             self.curves.set_history(run.history)
         else:
             self.curves.clear()
         self.topk.set_probabilities(run.probs_adv, run.labels, run.true_class, run.target_class)
         if run.boundary is not None:
             self.boundary.set_slice(run.boundary)
+
+    def show_images(self, x, x_adv, probs_clean, probs_adv, labels, true_class, target_class, success,
+                    suffix: str = "") -> None:
+        """Show an image and its adversarial in the triptych and the top-k bars (batch rows)."""
+        self.triptych.set_images(
+            x, x_adv,
+            (prediction_title("Original", probs_clean, labels) + suffix, prediction_title("Adversarial", probs_adv, labels)),
+            success=success,
+        )
+        self.topk.set_probabilities(probs_adv, labels, true_class, target_class)
+
+    def _show_access(self) -> None:
+        """Between runs the attacker's view says what the chosen attack gets: the API's rules,
+        or the weights."""
+        if self.is_running() or self.state.model is None or self.state.attack_id == "":
+            return
+        black_box = self.attack_panel.is_black_box()
+        if black_box:
+            self.oracle_view.set_oracle(self.state.oracle_params, self.state.model.labels)
+        else:
+            self.oracle_view.set_white_box()
+        self.show_access_views(black_box)
+
+    def show_access_views(self, black_box: bool) -> None:
+        """Black-box attacks show what the attacker sees in place of the model's top classes."""
+        self.dockWanted.emit("topkDock", not black_box)
+        self.dockWanted.emit("oracleDock", black_box)
 
     def _mask_edited(self) -> None:
         index = self.state.current_index
@@ -547,7 +652,7 @@ class EvasionLab(QWidget):
                 self.canvas.set_mask(mask)
 
     # -- status and commands ------------------------------------------------------------------------
-    def _device_text(self) -> str:
+    def device_text(self) -> str:
         model = self.state.model
         if model is None:
             return ""

@@ -20,7 +20,11 @@ _EXPORTS = {
     "BoundaryView": "boundary",
     "RunList": "run_list",
     "AttackPanel": "attack_panel",
+    "AccessSwitch": "access_switch",
     "ModelPanel": "model_panel",
+    "ResultsTable": "results_table",
+    "QueryHistogram": "query_histogram",
+    "OracleView": "oracle_view",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -3,9 +3,11 @@
 The parameter form is generated from the attack's declaration (:mod:`workbench.gui.forms`).
 The panel holds no state of its own: the attack, its values, the targeted mode, the target
 class and the seed live in :class:`~workbench.gui.state.AppState`, which it shows and updates.
-It asks the lab to act through signals (``runRequested``, ``pauseRequested(bool)``,
-``stopRequested``, ``copyCommandRequested``); :func:`build_command` writes the equivalent
-``workbench attack …`` line.
+It asks the lab to act through signals (``runRequested``, ``batchRequested`` — run on every
+image of the gallery —, ``pauseRequested(bool)``, ``stopRequested``, ``copyCommandRequested``);
+:func:`build_command` writes the equivalent ``workbench attack …`` line. The access switch
+runs the same attack with the model's weights or through its API
+(:mod:`workbench.gui.widgets.access_switch`).
 
 Run alone for development: ``python -m workbench.gui.widgets.attack_panel``.
 """
@@ -36,6 +38,7 @@ from workbench.attacks import ATTACKS
 from workbench.gui import theme
 from workbench.gui.forms import ParamForm, format_number
 from workbench.gui.state import AppState, ModelSource
+from workbench.gui.widgets.access_switch import AccessSwitch
 
 DEFAULT_ATTACK = "pgd"
 
@@ -111,6 +114,7 @@ class AttackPanel(QWidget):
     """Attack picker, generated parameter form, targeted mode, seed and run controls."""
 
     runRequested = Signal()
+    batchRequested = Signal()
     pauseRequested = Signal(bool)  # True: pause, False: resume
     stopRequested = Signal()
     copyCommandRequested = Signal()
@@ -128,6 +132,8 @@ class AttackPanel(QWidget):
         for attack in ATTACKS:
             self.picker.addItem(attack.title, attack.id)
         layout.addWidget(self.picker)
+        self.access = AccessSwitch(state)
+        layout.addWidget(self.access)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setObjectName("attackSummary")
@@ -190,6 +196,13 @@ class AttackPanel(QWidget):
         for button in (self.run_button, self.pause_button, self.stop_button):
             buttons.addWidget(button)
         layout.addLayout(buttons)
+        self.batch_button = QPushButton("▶▶ Run on all images")
+        self.batch_button.setObjectName("batchButton")
+        self.batch_button.setToolTip(
+            "Attack every image of the gallery with these settings and list the results "
+            f"({QKeySequence('Ctrl+Shift+R').toString()})"
+        )
+        layout.addWidget(self.batch_button)
         self.reason = QLabel()
         self.reason.setObjectName("runReason")
         self.reason.setWordWrap(True)
@@ -211,6 +224,7 @@ class AttackPanel(QWidget):
         self.target_combo.currentIndexChanged.connect(self._target_picked)
         self.seed_spin.valueChanged.connect(state.set_seed)
         self.run_button.clicked.connect(self.runRequested)
+        self.batch_button.clicked.connect(self.batchRequested)
         self.pause_button.toggled.connect(self._pause_toggled)
         self.stop_button.clicked.connect(self.stopRequested)
         self.copy_button.clicked.connect(self.copyCommandRequested)
@@ -379,12 +393,14 @@ class AttackPanel(QWidget):
         busy = self.state.busy
         blocker = self.run_blocker()
         self.run_button.setEnabled(not busy and not blocker)
+        self.batch_button.setEnabled(not busy and not blocker)
         self.pause_button.setEnabled(busy)
         self.stop_button.setEnabled(busy)
         if not busy and self._paused:
             self.set_paused(False)
         # Settings stay editable (and readable) during a run; they apply to the next one.
         self.picker.setEnabled(not busy)
+        self.access.setEnabled(not busy)
         self.target_combo.setEnabled(self.state.targeted)
         self.reason.setText(blocker)
         self.reason.setVisible(bool(blocker))
@@ -393,7 +409,7 @@ class AttackPanel(QWidget):
         big = theme.font(theme.style().title_pt, bold=True)
         self.run_button.setFont(big)
         self.run_button.setMinimumHeight(int(theme.style().font_pt * 3))
-        for button in (self.pause_button, self.stop_button):
+        for button in (self.pause_button, self.stop_button, self.batch_button):
             button.setFont(theme.font())
             button.setMinimumHeight(int(theme.style().font_pt * 3))
 

@@ -311,6 +311,18 @@ class MaskCanvas(QGraphicsView):
         if stamp.any():
             self._commit(self.current_mask().add(Bitmap(stamp)), self._drawn | stamp)
 
+    def add_model_mask(self, mask) -> bool:
+        """Add a model-resolution mask (H×W, 1×1×H×W; e.g. a template fitted to the image's
+        landmarks) to the mask as one undoable edit; False when it adds no pixel."""
+        self._require_image()
+        self._cancel_interaction()
+        model = as_model_mask(mask, self._model_size)
+        layer = np.repeat(np.repeat(model, self._k, axis=0), self._k, axis=1)  # exact: whole model pixels
+        if not (layer & ~self._drawn).any():
+            return False
+        self._commit(self.current_mask().add(Bitmap(layer)), self._drawn | layer)
+        return True
+
     def cancel_template(self) -> None:
         if self._template is not None:
             self._remove_template()

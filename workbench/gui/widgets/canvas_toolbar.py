@@ -2,7 +2,12 @@
 
 Checkable tool buttons (Brush B, Eraser E, Rectangle R, Ellipse O, Polygon P), the brush size,
 Fill / Clear / Invert, Undo (Ctrl+Z) / Redo (Ctrl+Shift+Z, Ctrl+Y), a Template menu (eyeglass
-frame, square sticker, a PNG file) with Stamp, and Save / Load mask as PNG.
+frame, stop-sign stickers, square sticker, a PNG file) with Stamp, and Save / Load mask as PNG.
+
+With a *fitter* (:meth:`MaskToolbar.set_fitter`; the Evasion lab's fits templates to an image's
+landmarks), choosing a template fits it to the image where it can and places it by hand
+otherwise, and "Fit to image" / "Fit to every image" appear; :attr:`MaskToolbar.notice` says
+which happened.
 
 The shortcuts are attached to the toolbar *and* to its canvas with the
 ``WidgetWithChildrenShortcut`` context: they work while the canvas (or the toolbar) has the
@@ -51,6 +56,7 @@ class MaskToolbar(QWidget):
     rows as the width needs (so it fits above a canvas at any font size)."""
 
     failed = Signal(str)  # a readable error message (save/load/template)
+    notice = Signal(str)  # what choosing or fitting a template did
 
     def __init__(
         self,
@@ -63,6 +69,8 @@ class MaskToolbar(QWidget):
         super().__init__(parent)
         self.canvas = canvas
         self._context = shortcut_context
+        self._fitter = None
+        self._last_template = "eyeglasses"
         self.setObjectName("maskToolbar")
         self.actions_by_name: dict[str, QAction] = {}
         self.buttons: dict[str, QToolButton] = {}
@@ -113,6 +121,11 @@ class MaskToolbar(QWidget):
         self.template_menu.addSeparator()
         from_file = self.template_menu.addAction("From PNG file…")
         from_file.triggered.connect(self._place_from_file)
+        self.template_menu.addSeparator()
+        fit_all = self.template_menu.addAction("Fit to every image")
+        fit_all.setToolTip("Fit the last template to every image with landmarks, each into its own mask")
+        fit_all.triggered.connect(lambda _=False: self._guard(self._fit_all))
+        self.actions_by_name["fit_all"] = fit_all
         self.template_button = QToolButton()
         self.template_button.setAutoRaise(True)
         self.template_button.setText("Template")
@@ -121,6 +134,7 @@ class MaskToolbar(QWidget):
         self.template_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         edits.addWidget(self.template_button)
         edits.addAction(self._action("stamp", "Stamp", "Stamp the placed template into the mask (Enter)", None, canvas.apply_template))
+        edits.addAction(self._action("fit", "Fit to image", "Fit the last template to this image's eyes or sign (landmarks)", None, self._fit))
 
         if file_actions:
             edits.addSeparator()
@@ -134,6 +148,7 @@ class MaskToolbar(QWidget):
         theme.theme_signals().changed.connect(self._restyle)
         self._sync_history()
         self._sync_template(canvas.has_template())
+        self.set_fitter(None)
         self._restyle()
 
     # -- API -------------------------------------------------------------------------------------
@@ -141,6 +156,15 @@ class MaskToolbar(QWidget):
         """The action called ``name``: a tool name, "fill", "clear", "invert", "undo", "redo",
         "stamp", "save", "load" or "template:<name>"."""
         return self.actions_by_name[name]
+
+    def set_fitter(self, fitter) -> None:
+        """Fit templates with ``fitter`` (``fit(name) -> (fitted, message)`` and
+        ``fit_all(name) -> message``), or only place them by hand (None)."""
+        self._fitter = fitter
+        for name in ("fit", "fit_all"):
+            self.actions_by_name[name].setVisible(fitter is not None)
+            if name in self.buttons:
+                self.buttons[name].setVisible(fitter is not None)
 
     # -- the flow of buttons -------------------------------------------------------------------------
     def addAction(self, action: QAction) -> None:  # noqa: N802 (Qt naming)
@@ -187,7 +211,26 @@ class MaskToolbar(QWidget):
             self.failed.emit(str(error))
 
     def _place(self, name: str) -> None:
-        self._guard(lambda: self.canvas.place_template(name))
+        self._last_template = name
+        if self._fitter is None:
+            self._guard(lambda: self.canvas.place_template(name))
+            return
+        self._guard(lambda: self._fit_or_place(name))
+
+    def _fit_or_place(self, name: str) -> None:
+        fitted, message = self._fitter.fit(name)
+        if not fitted:
+            self.canvas.place_template(name)
+        self.notice.emit(message)
+
+    def _fit(self) -> None:
+        item = self.canvas.template_item()
+        name = item.name if item is not None else self._last_template
+        self.canvas.cancel_template()
+        self._fit_or_place(name)
+
+    def _fit_all(self) -> None:
+        self.notice.emit(self._fitter.fit_all(self._last_template))
 
     def _place_from_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Mask template", "", "PNG (*.png)")

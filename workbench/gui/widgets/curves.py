@@ -193,6 +193,7 @@ class ConfidenceCurves(QWidget):
         self._buffers: dict[str, np.ndarray] = {}
         self._target_shown = False
         self._x_label = x_label
+        self._x_key = "iteration"
         self._x_extent: float | None = None
         # the shown ranges: x top, and (low, high) per y series; None = nothing to fit yet
         self._x_top: float | None = None
@@ -321,13 +322,16 @@ class ConfidenceCurves(QWidget):
         "p_target" (optional; absent, None or all-NaN for an untargeted attack), "p_other",
         "loss", "linf", "l2", "l0". Missing keys leave their curve empty; NaN leaves a gap.
 
-        A history that continues the one shown (the same run, more iterations) keeps the axes
-        where they are unless the new points leave them; any other one is fitted afresh.
+        The x values come from the series chosen with :meth:`set_x_series` ("iteration" unless
+        said otherwise). A history that continues the one shown (the same run, more iterations)
+        keeps the axes where they are unless the new points leave them; any other one is
+        fitted afresh.
         ``live``: a run in progress, redrawn several times a second; its curves are drawn
         without antialiasing (about half the cost of a frame), a finished run's with it."""
-        if "iteration" not in history or history["iteration"] is None:
+        key = self._x_key if history.get(self._x_key) is not None else "iteration"
+        if history.get(key) is None:
             raise ValueError("history needs an 'iteration' array")
-        x = np.asarray(history["iteration"], dtype=np.float64).reshape(-1)
+        x = np.asarray(history[key], dtype=np.float64).reshape(-1)
         n = x.size
         columns: dict[str, np.ndarray | None] = {}
         for key in self._curves:
@@ -398,6 +402,21 @@ class ConfidenceCurves(QWidget):
         """The shared x axis' label, e.g. "iteration" or "queries"."""
         self._x_label = text
         self._restyle()
+
+    def set_x_series(self, key: str, label: str | None = None) -> None:
+        """Which series of the history is the x axis: "iteration" (the default) or e.g.
+        "queries" for a black-box attack (a history without it falls back to iterations);
+        ``label`` names the axis (default: the key). Applies from the next history."""
+        if key != self._x_key:
+            self._x_key = key
+            self._n = 0  # the next history is a new x scale: fit the axes afresh
+            self._reset_ranges()
+        label = label or key
+        if label != self._x_label:
+            self.set_x_label(label)
+
+    def x_series(self) -> str:
+        return self._x_key
 
     def point_count(self) -> int:
         """How many points each curve holds."""
@@ -601,6 +620,11 @@ class ConfidenceCurves(QWidget):
             "horizontal": math.ceil(tick_metrics.horizontalAdvance("00000") / 2) + 2,
         }
         for axis in self._axes():
+            # Plain numbers ("0.1", not "100" with a ×0.001 the label does not show): pyqtgraph
+            # 0.14 picks a prefix scale for ranges within (0, 1) even with the prefix disabled,
+            # unless no range allows one.
+            if hasattr(axis, "setSIPrefixEnableRanges"):
+                axis.setSIPrefixEnableRanges(())
             axis.enableAutoSIPrefix(False)
             axis.setTickFont(tick_font)
             axis.set_overhang(overhang["vertical" if axis.orientation in ("left", "right") else "horizontal"])

@@ -1,8 +1,10 @@
 """``TemplateItem``: a mask template placed over the canvas image, to move, scale and stamp.
 
 Templates are PNG files in ``resources/masks/`` (white = mask): an eyeglass frame (the
-physical attack of Sharif et al., "Accessorize to a Crime", CCS 2016) and a square sticker
-(Brown et al., "Adversarial Patch", 2017). The item shows the template as a translucent cyan
+physical attack of Sharif et al., "Accessorize to a Crime", CCS 2016), the stop-sign stickers
+of Eykholt et al. (CVPR 2018) and a square sticker (Brown et al., "Adversarial Patch", 2017).
+Where an image's landmarks are known, the Evasion lab fits a template to them instead
+(:mod:`workbench.gui.labs.evasion_templates`); this item is the placement by hand. The item shows the template as a translucent cyan
 shape with a dashed frame; drag it to move it, turn the wheel over it or drag the corner
 handle to scale it, and press Enter (or the toolbar's Apply) to stamp it into the mask.
 
@@ -32,10 +34,11 @@ from workbench.gui import theme
 
 BUILTIN_TEMPLATES = {
     "eyeglasses": "Eyeglass frame",
+    "stop-stickers": "Stop-sign stickers",
     "sticker-square": "Square sticker",
 }
 # Default width of a placed template, as a fraction of the image width.
-DEFAULT_WIDTH = {"eyeglasses": 0.8, "sticker-square": 0.25}
+DEFAULT_WIDTH = {"eyeglasses": 0.8, "stop-stickers": 0.6, "sticker-square": 0.25}
 
 
 def template_path(name: str) -> Path:
@@ -195,7 +198,7 @@ def draw_eyeglasses() -> np.ndarray:
     """An eyeglass frame, 320×120, white on black: two rims, a bridge and the temples' ends."""
     image = np.zeros((120, 320), np.uint8)
     for cx in (90, 230):
-        cv2.ellipse(image, (cx, 64), (52, 40), 0, 0, 360, 255, thickness=14, lineType=cv2.LINE_AA)
+        cv2.ellipse(image, (cx, 64), (52, 40), 0, 0, 360, 255, thickness=20, lineType=cv2.LINE_AA)
     cv2.ellipse(image, (160, 62), (20, 14), 0, 180, 360, 255, thickness=10, lineType=cv2.LINE_AA)
     cv2.line(image, (34, 50), (3, 40), 255, thickness=10, lineType=cv2.LINE_AA)
     cv2.line(image, (286, 50), (317, 40), 255, thickness=10, lineType=cv2.LINE_AA)

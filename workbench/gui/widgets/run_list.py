@@ -2,7 +2,8 @@
 
 The list only displays titles and ids; the runs themselves (their records and final views)
 are kept by the application, which looks them up by the id that :attr:`RunList.runSelected`
-carries.
+carries. Its context menu offers "Export printable…" (:attr:`RunList.printableRequested`): the
+perturbed region of an eyeglass or sticker run, at a physical size, for the printer.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sys
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QApplication, QListWidget, QListWidgetItem, QWidget
+from PySide6.QtWidgets import QApplication, QListWidget, QListWidgetItem, QMenu, QWidget
 
 from workbench.gui import theme
 
@@ -22,6 +23,7 @@ class RunList(QListWidget):
     user (or :meth:`select_run`) makes another run current."""
 
     runSelected = Signal(int)
+    printableRequested = Signal(int)  # a run id, from the context menu
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -72,6 +74,21 @@ class RunList(QListWidget):
     def current_run(self) -> int | None:
         item = self.currentItem()
         return None if item is None else int(item.data(_ID_ROLE))
+
+    def context_menu(self, run_id: int) -> QMenu:
+        """The menu of a run's row (what right-clicking it opens)."""
+        menu = QMenu(self)
+        printable = menu.addAction("Export printable…")
+        printable.setToolTip("Save the perturbed region (the mask) at a physical size, to print")
+        printable.triggered.connect(lambda _=False: self.printableRequested.emit(run_id))
+        return menu
+
+    def contextMenuEvent(self, event) -> None:  # noqa: N802 - Qt API
+        item = self.itemAt(event.pos())
+        if item is None:
+            return
+        self.setCurrentItem(item)
+        self.context_menu(int(item.data(_ID_ROLE))).exec(event.globalPos())
 
     # -- internals -------------------------------------------------------------------------------
     def _item(self, run_id: int) -> QListWidgetItem | None:

@@ -1,0 +1,102 @@
+"""The shipped ``faces-cnn`` and its generator: card and weights, accuracy re-measured on the
+card's held-out stream, the sample set with its eye positions, the generator's determinism
+and the recipe's; and that the eyeglass frame fitted to the eyes stays small, as the
+eyeglass attack of Sharif et al. (CCS 2016) needs."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from synthetic_model_checks import (
+    builtin,
+    card_of,
+    check_card,
+    check_closing_writes_nothing,
+    check_generator_determinism,
+    check_recipe_determinism,
+    check_samples,
+    check_samples_re_export,
+    held_out_accuracy,
+    inside,
+)
+
+from workbench.core.errors import ParameterError
+from workbench.core.landmarks import fit_template
+from workbench.zoo.faces import FACE_LABELS, FACE_SIZE, FACES_CNN, IDENTITIES, render_faces
+
+
+@pytest.fixture(scope="module")
+def model():
+    return builtin(FACES_CNN)
+
+
+def test_card_and_weights(model):
+    check_card(FACES_CNN, card_of(FACES_CNN), model)
+    assert model.input_shape == (3, 64, 64)
+
+
+def test_held_out_accuracy(model):
+    assert held_out_accuracy(FACES_CNN, model, card_of(FACES_CNN), n=len(FACE_LABELS) * 20) >= 0.95
+
+
+def test_samples_and_their_eyes(model):
+    for marks in check_samples(FACES_CNN, model):
+        assert set(marks) == {"left_eye", "right_eye"}
+        assert inside([marks["left_eye"], marks["right_eye"]], FACE_SIZE)
+        assert marks["left_eye"][0] < marks["right_eye"][0]
+
+
+def test_eyes_are_where_the_generator_says():
+    """Around each recorded eye centre the image is darker than the face around it (pupil,
+    iris, lids), and the eyes are a face's width apart."""
+    images, _, marks = render_faces(24, 7)
+    for image, mark in zip(images, marks):
+        grey = image.astype(float).mean(axis=2)
+        (lx, ly), (rx, ry) = mark["left_eye"], mark["right_eye"]
+        assert 14 <= np.hypot(rx - lx, ry - ly) <= 26
+        for x, y in ((lx, ly), (rx, ry)):
+            eye = grey[round(y) - 1 : round(y) + 2, round(x) - 1 : round(x) + 2].min()
+            cheek = np.median(grey[round(y) + 5 : round(y) + 8, round(x) - 2 : round(x) + 3])
+            assert eye < cheek
+
+
+def test_eyeglass_frames_cover_at_most_ten_percent():
+    _, _, marks = render_faces(24, 3)
+    coverage = [fit_template("eyeglasses", mark, size=(FACE_SIZE, FACE_SIZE)).mean().item() for mark in marks]
+    assert 0.02 < min(coverage) and max(coverage) <= 0.10
+
+
+def test_samples_are_exported_again_the_same(tmp_path, capsys):
+    check_samples_re_export(FACES_CNN, tmp_path, capsys)
+
+
+def test_generator_is_deterministic():
+    check_generator_determinism(FACES_CNN)
+
+
+def test_identities_look_different():
+    assert len(FACE_LABELS) >= 10 and len(set(FACE_LABELS)) == len(FACE_LABELS)
+    for a, b in itertools.combinations(IDENTITIES, 2):
+        differences = [f for f in ("skin", "hair", "hair_style", "iris", "nose", "facial_hair") if getattr(a, f) != getattr(b, f)]
+        assert len(differences) >= 2, (a.name, b.name)
+    # The same photo settings (one seed, one image index) with different people differ.
+    images = [render_faces(1, 9, identities=[name])[0][0].astype(float) for name in FACE_LABELS]
+    for x, y in itertools.combinations(images, 2):
+        assert np.abs(x - y).mean() > 5
+
+
+def test_bad_requests():
+    with pytest.raises(ParameterError, match="unknown class 'Zed'"):
+        render_faces(2, 0, identities=["Zed"])
+    with pytest.raises(ParameterError, match="start must be a non-negative"):
+        render_faces(2, 0, start=-1)
+
+
+def test_recipe_is_deterministic(tmp_path):
+    check_recipe_determinism(FACES_CNN, tmp_path)
+
+
+def test_closing_the_recipe_writes_nothing(tmp_path):
+    check_closing_writes_nothing(FACES_CNN, tmp_path)

@@ -1,0 +1,677 @@
+"""The Defenses lab: switch a defense on, watch the naive attack fail and the adaptive attack
+break it; certify with randomized smoothing; read the accuracy/robustness trade-off off one
+plot; watch a stateful monitor catch a black-box attack (and miss a Sybil one).
+
+Four pages, one widget each, on the gallery's images and the current model:
+
+- **Naive vs adaptive** (:mod:`~workbench.gui.widgets.defense_compare`): the same attack on the
+  undefended model, on the defense stack with plain gradients, and with BPDA/EOT —
+  :func:`~workbench.defenses.evaluation.evaluate_defense` three times in one worker task.
+- **Certification** (:mod:`~workbench.gui.widgets.certify_view`):
+  :meth:`~workbench.defenses.smoothing.Smoothing.certify`, live.
+- **Trade-off** (:mod:`~workbench.gui.widgets.tradeoff_plot`):
+  :func:`~workbench.defenses.evaluation.sweep_tradeoff`, point by point.
+- **Monitoring** (:mod:`~workbench.gui.widgets.monitor_view`): a
+  :class:`~workbench.defenses.monitor.StatefulDetector`, calibrated on benign images, as the
+  log of the oracle that a black-box attack (or a benign stream) queries.
+
+The lab contains no algorithm: it builds the engine's generators, hands them to the window's
+shared :class:`~workbench.gui.worker.TaskWorker` and routes the events to the page that asked.
+The generators below only compose engine generators and tag or snapshot their events (the
+detector lives in the worker thread; its state crosses to the window as snapshots).
+
+Run alone for development: ``python -m workbench.gui.labs.defenses``.
+"""
+from __future__ import annotations
+
+import math
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any, Callable, Iterator
+
+import numpy as np
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDockWidget, QTabWidget, QVBoxLayout, QWidget
+
+from workbench.core.errors import WorkbenchError
+from workbench.defenses.base import Adaptive, DefendedModel
+from workbench.defenses.evaluation import DefenseEvaluation, Tradeoff, TradeoffPoint, TradeoffStage
+from workbench.gui import theme
+from workbench.gui.state import AppState
+from workbench.gui.widgets.certify_view import CertifyView
+from workbench.gui.widgets.defense_compare import STAGES, DefenseComparison
+from workbench.gui.widgets.monitor_view import MonitorView
+from workbench.gui.widgets.page_parts import scrollable
+from workbench.gui.widgets.tradeoff_plot import TradeoffPlot
+from workbench.gui.worker import TaskWorker
+
+CALIBRATION_SOURCE = "fashion-mnist:train"
+BENIGN_SOURCE = "fashion-mnist:test"
+NOISE_MODEL = re.compile(r"^(?P<base>.+)-noise-(?P<sigma>[0-9.]+)$")
+# "A very large ε" for the sanity check of Carlini et al. (2019): an L∞ budget of half the pixel
+# range (every image can be turned into flat grey), or the L2 ball around that L∞ ball.
+LARGE_LINF = 0.5
+
+
+# -- the generators the worker runs (composition of engine generators, no algorithm) -----------
+
+
+@dataclass(frozen=True)
+class StageEvent:
+    """An event of one stage of a comparison: ``"reference"`` (no defense), ``"naive"`` or
+    ``"adaptive"``."""
+
+    stage: str
+    event: Any
+
+
+def comparison_events(attack, model, defenses, adaptive: Adaptive, images, labels, seed: int = 0) -> Iterator[StageEvent]:
+    """The same attack on ``model`` undefended, then behind ``defenses`` naive, then adaptive."""
+    from workbench.defenses.evaluation import evaluate_defense
+
+    defended = DefendedModel(model, defenses, seed=seed)
+    stages = (("reference", DefendedModel(model, [], seed=seed), Adaptive()),
+              ("naive", defended, Adaptive()), ("adaptive", defended, adaptive))
+    for stage, target, how in stages:
+        for event in evaluate_defense(attack, target, images, labels, adaptive=how, seed=seed):
+            yield StageEvent(stage, event)
+
+
+@dataclass(frozen=True)
+class MonitorSnapshot:
+    """The detector's state after some queries, with the queries watched since the previous
+    snapshot (``accounts``, ``numbers`` and ``distances``, one entry per query)."""
+
+    threshold: float
+    queries: int
+    accounts: list[str]
+    numbers: np.ndarray
+    distances: np.ndarray
+    alarms: int
+    first_alarm: tuple[str, int] | None
+    accounts_seen: int
+    fooled: bool = False
+
+
+def snapshots(detector, events: Iterator[Any], *, fooled: Callable[[Any], bool] = lambda _e: False) -> Iterator[MonitorSnapshot]:
+    """A snapshot of ``detector`` after each event of ``events`` (whose queries it watches)."""
+    seen = 0
+    was_fooled = False
+    for event in events:
+        was_fooled = was_fooled or fooled(event)
+        new = min(detector.queries_seen - seen, len(detector.observations))
+        seen = detector.queries_seen
+        recent = list(islice(reversed(detector.observations), max(new, 0)))[::-1]  # the new ones, oldest first
+        first = min(detector.first_alarm.values(), key=lambda alarm: alarm.number, default=None)
+        yield MonitorSnapshot(
+            threshold=float(detector.threshold), queries=detector.queries_seen,
+            accounts=[o.account for o in recent], numbers=np.array([o.number for o in recent], dtype=np.int64),
+            distances=np.array([o.distance for o in recent], dtype=np.float64), alarms=len(detector.alarms),
+            first_alarm=None if first is None else (first.account, first.number),
+            accounts_seen=len(detector.accounts), fooled=was_fooled,
+        )
+
+
+def attack_fooled(event: Any) -> bool:
+    """Whether an attack event says its (one) image meets the goal."""
+    success = getattr(event, "success", None)
+    return success is not None and bool(success.reshape(-1)[0])
+
+
+def benign_queries(oracle, images) -> Iterator[int]:
+    """A benign user: one query per image, in order."""
+    import torch
+
+    oracle.begin(1)
+    for i in range(images.shape[0]):
+        oracle.query(images[i:i + 1], torch.zeros(1, dtype=torch.long))
+        yield i
+
+
+# -- the lab ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Task:
+    """The run in progress: which page asked, and what to do with the worker's events."""
+
+    page: Any  # one of the lab's pages
+    progress: Callable[[Any], None]
+    finished: Callable[[Any], None]
+    started: float = field(default_factory=time.monotonic)
+
+
+class DefensesLab(QWidget):
+    """The Defenses lab page (see the module docstring).
+
+    Signals: ``message(str, str)`` — text and kind for the window's message bar;
+    ``statusChanged(dict)`` — progress for the window's status bar; ``taskFinished(str)`` — a
+    page's run ended ("finished", "cancelled" or "failed"); ``dockWanted(str, bool)`` — a
+    window panel that applies or no longer does: the list of evasion runs gives its room to
+    the lab while the lab is shown.
+    """
+
+    title = "Defenses"
+    message = Signal(str, str)
+    statusChanged = Signal(dict)
+    taskFinished = Signal(str)
+    dockWanted = Signal(str, bool)
+    UNUSED_PANEL = "runsDock"  # the window's run list: evasion runs only
+
+    def __init__(self, state: AppState, worker: TaskWorker, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.worker = worker
+        self._task: _Task | None = None
+        self._thresholds: dict[tuple, float] = {}
+        self._hid_panel = False
+        self.compare = DefenseComparison()
+        self.compare.setObjectName("defenseComparison")
+        self.certify = CertifyView()
+        self.certify.setObjectName("certifyView")
+        self.tradeoff = TradeoffPlot()
+        self.tradeoff.setObjectName("tradeoffPlot")
+        self.monitor = MonitorView()
+        self.monitor.setObjectName("monitorView")
+        self.pages = QTabWidget()
+        self.pages.setObjectName("defensePages")
+        self._pages = (self.compare, self.certify, self.tradeoff, self.monitor)
+        for page, name in zip(self._pages, ("Naive vs adaptive", "Certification", "Trade-off", "Monitoring")):
+            self.pages.addTab(scrollable(page), name)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.pages)
+
+        self.compare.stack.add("bit-depth")
+        self.compare.runRequested.connect(self.run_comparison)
+        self.compare.stack.stackChanged.connect(self._recommend_adaptive)
+        self.certify.runRequested.connect(self.run_certification)
+        self.tradeoff.runRequested.connect(self.run_tradeoff)
+        self.monitor.attackRequested.connect(self.run_monitored_attack)
+        self.monitor.benignRequested.connect(self.run_benign_stream)
+        for page in (self.compare, self.certify, self.tradeoff, self.monitor):
+            page.stopRequested.connect(self.stop)
+        state.modelChanged.connect(lambda _model: self._model_changed())
+        state.showAdvancedChanged.connect(lambda _show: self._apply_advanced())
+        state.presentationChanged.connect(lambda _on: self._apply_advanced())
+        worker.progress.connect(self._on_progress)
+        worker.finished.connect(self._on_finished)
+        worker.done.connect(self._on_done)
+        worker.failed.connect(self._on_failed)
+        theme.theme_signals().changed.connect(self._restyle)
+        self._model_changed()
+        self._recommend_adaptive()
+        self._apply_advanced()
+        self._restyle()
+
+    # -- the window's interface ---------------------------------------------------------------------
+    def docks(self) -> list:
+        return []  # every page holds its own settings and views
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        panel = self.window().findChild(QDockWidget, self.UNUSED_PANEL)
+        if not event.spontaneous() and panel is not None and panel.isVisible() and not panel.isFloating():
+            self._hid_panel = True
+            self.dockWanted.emit(self.UNUSED_PANEL, False)
+
+    def hideEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().hideEvent(event)
+        if not event.spontaneous() and self._hid_panel:
+            self._hid_panel = False
+            self.dockWanted.emit(self.UNUSED_PANEL, True)
+
+    def is_running(self) -> bool:
+        return self._task is not None
+
+    def run(self) -> bool:
+        """The current page's main action (the window's Run)."""
+        actions = (self.run_comparison, self.run_certification, self.run_tradeoff, self.run_monitored_attack)
+        return actions[self.pages.currentIndex()]()
+
+    def show_page(self, page: QWidget) -> None:
+        """Make ``page`` (one of the lab's four) the visible one."""
+        self.pages.setCurrentIndex(self._pages.index(page))
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self.worker.cancel()
+
+    def set_paused(self, paused: bool) -> None:
+        if self._task is not None:
+            self.worker.set_paused(paused)
+
+    # -- naive vs adaptive ------------------------------------------------------------------------------
+    def run_comparison(self) -> bool:
+        view = self.compare
+        try:
+            settings = view.settings()
+            model, images, labels = self._batch(settings.images)
+            attack = view.attack.attack()
+            defenses = view.stack.defenses()
+            if not defenses:
+                raise WorkbenchError("Add a defense to the stack first: there is nothing to compare.")
+        except WorkbenchError as error:
+            return self._refuse(error)
+        defended = DefendedModel(model, defenses)
+        adaptive = settings.adaptive
+        subtitle = self._attack_text(view.attack)
+        view.cards["reference"].clear(f"{subtitle} · the model alone")
+        view.cards["naive"].clear(f"{subtitle} · gradients through the defense as it is")
+        view.cards["adaptive"].clear(f"{subtitle} · {adaptive.describe()}")
+        for stage in STAGES:
+            view.cards[stage].set_waiting()
+        view.verdict.setText(f"Attacking {len(images)} images three times: no defense, the defense naive, "
+                             f"the defense adaptive ({adaptive.describe()}).")
+        large = self._large_budget(view.attack)
+        warnings = {"reference": [], "naive": self._attack_warnings(defended, Adaptive()),
+                    "adaptive": self._attack_warnings(defended, adaptive)}
+        results: dict[str, tuple[float | None, float | None]] = {}
+        seed = self.state.seed
+
+        def progress(event: StageEvent) -> None:
+            inner = event.event
+            step = getattr(inner, "event", None)
+            if step is not None and hasattr(step, "iteration"):
+                card = view.cards[event.stage]
+                card.set_progress(step.iteration, step.total, f"iteration {step.iteration} of {step.total}")
+                self._emit_status(step.iteration, step.total)
+            elif isinstance(inner, DefenseEvaluation):
+                results[event.stage] = (inner.clean_accuracy, inner.robust_accuracy)
+                reference = results.get("reference", (None, None))[1] if event.stage != "reference" else None
+                stage_warnings = warnings[event.stage] + self._large_eps_warning(large, inner.robust_accuracy)
+                card = view.cards[event.stage]
+                card.set_result(inner.clean_accuracy, inner.robust_accuracy, reference, stage_warnings)
+                card.set_examples(inner.evaluation.x_adv, inner.judged_pred, inner.evaluation.labels, model.labels)
+                view.show_verdict(results, adaptive.describe())
+
+        def finished(final: Any) -> None:
+            if isinstance(final, StageEvent):
+                progress(final)
+            self.message.emit("Naive and adaptive attacks done.", "info")
+
+        def source():
+            return comparison_events(attack, model, defenses, adaptive, images, labels, seed=seed)
+
+        return self._start(view, source, progress, finished,
+                           keep=lambda e: isinstance(e, StageEvent) and isinstance(e.event, DefenseEvaluation))
+
+    def _recommend_adaptive(self) -> None:
+        """Set the adaptive switches to what the stack needs (BPDA for gradient-less steps, EOT
+        for random ones)."""
+        from workbench.defenses.evaluation import adaptive_for
+
+        model = self.state.model
+        try:
+            defenses = self.compare.stack.defenses()
+        except WorkbenchError:
+            return
+        if model is not None:
+            self.compare.set_adaptive(adaptive_for(DefendedModel(model, defenses), eot=self.compare.eot_draws_value()))
+
+    # -- certification ------------------------------------------------------------------------------------
+    def run_certification(self) -> bool:
+        from workbench.core.params import build
+        from workbench.defenses.smoothing import Smoothing, SmoothingParams
+
+        view = self.certify
+        try:
+            model, images, labels = self._batch(view.image_count())
+            params = build(SmoothingParams, view.params())
+        except WorkbenchError as error:
+            return self._refuse(error)
+        model_id = view.model_id()
+        names = self._names(view.image_count())
+        seed = self.state.seed
+        view.start(len(images), model.labels)
+
+        def source():  # in the worker: loading a noise-trained model takes a moment
+            base = model if model_id in ("", model.model_id) else self._load(model_id, model)
+            return Smoothing(base, params, seed=seed).certify(images, labels)
+
+        def progress(event: Any) -> None:
+            if hasattr(event, "counts"):
+                view.show_progress(event)
+                self._emit_status(int(event.image), int(event.images), unit="images")
+
+        def finished(final: Any) -> None:
+            if hasattr(final, "radii"):
+                view.show_result(final, names)
+                self.message.emit(f"Certified {len(images)} images.", "info")
+
+        return self._start(view, source, progress, finished)
+
+    # -- trade-off ----------------------------------------------------------------------------------------
+    def run_tradeoff(self) -> bool:
+        from workbench.core.params import build
+        from workbench.defenses import DEFENSES
+        from workbench.defenses.evaluation import sweep_tradeoff
+        from workbench.defenses.smoothing import SmoothingParams
+
+        view = self.tradeoff
+        try:
+            model, images, labels = self._batch(view.images.value())
+            strengths = view.strength_values()
+            attack = view.attack.attack()
+            defense_id = view.defense_id()
+            defense_params = view.defense_params()
+            smoothing = build(SmoothingParams, view.smoothing_params())
+            defense_class = DEFENSES.get(defense_id)
+            sample = defense_class(**{**defense_params, defense_class.strength: strengths[-1]})
+        except WorkbenchError as error:
+            return self._refuse(error)
+        eot, radius, seed = view.eot.value(), view.radius_value(), self.state.seed
+        noise_ids = self._noise_models(model) if view.noise_models.isChecked() and defense_id == "gaussian-noise" else {}
+        naive = self._attack_warnings(DefendedModel(model, [sample]), Adaptive())
+        view.start(strengths, radius, [f"Naive curve: {w}" for w in naive] + self._large_eps_warning(self._large_budget(view.attack), None))
+
+        def source():
+            base_models = {s: self._load(noise_ids[s], model) for s in strengths if s in noise_ids}
+            return sweep_tradeoff(model, defense_id, strengths, attack, images, labels, defense_params=defense_params,
+                                  eot=eot, radius=radius, smoothing=smoothing, base_models=base_models, seed=seed)
+
+        def progress(event: Any) -> None:
+            if isinstance(event, TradeoffStage):
+                view.show_stage(event)
+                self._emit_status(event.index, event.count, unit="strengths")
+            elif isinstance(event, TradeoffPoint):
+                view.add_point(event)
+
+        def finished(final: Any) -> None:
+            if isinstance(final, Tradeoff):
+                view.show_result(final)
+                self.message.emit(f"Trade-off of {len(final.points)} strengths done.", "info")
+
+        return self._start(view, source, progress, finished, keep=lambda e: isinstance(e, TradeoffPoint))
+
+    # -- monitoring ---------------------------------------------------------------------------------------
+    def run_monitored_attack(self) -> bool:
+        import torch
+
+        from workbench.core.oracle import Oracle, OracleParams
+        from workbench.core.params import build
+
+        view = self.monitor
+        state = self.state
+        try:
+            model = self._model()
+            if state.current_index < 0:
+                raise WorkbenchError("Open some images first: the attack runs on the current image.")
+            attack = view.attack.attack()
+            oracle_params = build(OracleParams, view.oracle_params())
+            calibrate = self._calibration(model)
+        except WorkbenchError as error:
+            return self._refuse(error)
+        x = torch.from_numpy(np.ascontiguousarray(state.current_image(), dtype=np.float32))[None]
+        label = state.current_label()
+        if label < 0:  # an image without a label: attack the model's own answer
+            label = int(model.predict(x).argmax(dim=1)[0])
+        y = torch.tensor([label])
+        seed = state.seed
+        view.start("attack")
+
+        def source():
+            detector = calibrate()
+            oracle = Oracle(model, oracle_params, account="mallory", log=detector)
+            return snapshots(detector, attack.run(oracle, x, y, seed=seed), fooled=attack_fooled)
+
+        return self._start_monitor(view, source, "attack")
+
+    def run_benign_stream(self) -> bool:
+        from workbench.core.datasets import open_data
+        from workbench.core.oracle import Oracle
+
+        view = self.monitor
+        try:
+            model = self._model()
+            calibrate = self._calibration(model)
+        except WorkbenchError as error:
+            return self._refuse(error)
+        count = view.benign.value()
+        view.start("benign")
+
+        def source():
+            detector = calibrate()
+            stream = open_data(BENIGN_SOURCE, model.spec, model.labels, limit=count)
+            oracle = Oracle(model, account="benign", log=detector)
+            return snapshots(detector, benign_queries(oracle, stream.images))
+
+        return self._start_monitor(view, source, "benign")
+
+    def _start_monitor(self, view: MonitorView, source, kind: str) -> bool:
+        params = view.monitor_params()
+        key = self._calibration_key(params)
+
+        def progress(snapshot: Any) -> None:
+            if isinstance(snapshot, MonitorSnapshot):
+                self._thresholds[key] = snapshot.threshold
+                view.show_snapshot(snapshot)
+                self._emit_status(snapshot.queries, 0, unit="queries")
+
+        def finished(final: Any) -> None:
+            if not isinstance(final, MonitorSnapshot):
+                return
+            self._thresholds[key] = final.threshold
+            if kind == "benign":
+                rate = final.alarms / final.queries if final.queries else 0.0
+                text = f"False-positive rate on {final.queries:,} benign queries: <b>{rate:.2%}</b>"
+            else:
+                first = final.first_alarm
+                text = ("The attacker was never flagged." if first is None
+                        else f"First flagged at query {first[1] + 1:,} of {final.queries:,}.")
+            view.finish(final, text)
+            self.message.emit(text.replace("<b>", "").replace("</b>", ""), "info")
+
+        return self._start(view, source, progress, finished, keep=lambda e: isinstance(e, MonitorSnapshot))
+
+    def _calibration_key(self, params: dict[str, Any]) -> tuple:
+        model = self.state.model
+        return (getattr(model, "model_id", ""), params.get("k"), params.get("false_positive_rate"),
+                self.monitor.calibration.value())
+
+    def _calibration(self, model) -> Callable[[], Any]:
+        """A function (run in the worker) that returns a detector with its threshold: the one
+        calibrated earlier with the same settings, else calibrated now on benign images."""
+        from workbench.core.datasets import open_data
+        from workbench.core.params import build
+        from workbench.defenses.monitor import MonitorParams, StatefulDetector
+
+        params = build(MonitorParams, self.monitor.monitor_params())
+        count = self.monitor.calibration.value()
+        if count <= params.k:
+            raise WorkbenchError(f"Calibration needs more than k = {params.k} images.")
+        threshold = self._thresholds.get(self._calibration_key(self.monitor.monitor_params()))
+
+        def calibrate():
+            detector = StatefulDetector(params, threshold=threshold)
+            if threshold is None:
+                benign = open_data(CALIBRATION_SOURCE, model.spec, model.labels, limit=count)
+                detector.calibrate(benign.images)
+            return detector
+
+        return calibrate
+
+    # -- shared ---------------------------------------------------------------------------------------
+    def _start(self, page, source, progress, finished, keep=None) -> bool:
+        self._task = _Task(page, progress, finished)
+        page.set_running(True)
+        self.state.set_busy(True)
+        self.worker.start(source, keep=keep)
+        return True
+
+    def _refuse(self, error: Exception) -> bool:
+        self.message.emit(str(error), "error")
+        return False
+
+    def _model(self):
+        if self.worker.is_running():
+            raise WorkbenchError("Another run is in progress: stop it or wait for it to end.")
+        model = self.state.model
+        if model is None:
+            raise WorkbenchError("Open a model first.")
+        return model
+
+    def _batch(self, count: int):
+        """The model and ``count`` of the gallery's images, spread evenly over it (galleries
+        are often sorted by class), with their labels (tensors)."""
+        model = self._model()
+        images = self.state.images
+        if images is None or len(images) == 0:
+            raise WorkbenchError("Open some images first: the runs use the gallery's images.")
+        chosen = self._spread(count)
+        return model, images.images[chosen].clone(), images.labels[chosen].clone()
+
+    def _spread(self, count: int) -> list[int]:
+        """Indices of ``count`` images spread evenly over the gallery."""
+        total = self.state.image_count()
+        count = min(max(int(count), 1), total)
+        return sorted({int(round(i)) for i in np.linspace(0, total - 1, count)})
+
+    def _names(self, count: int) -> list[str]:
+        names = getattr(self.state.images, "names", None) or []
+        return [str(names[i]) if i < len(names) else f"#{i}" for i in self._spread(count)]
+
+    @staticmethod
+    def _load(model_id: str, like):
+        from workbench.core.loaders import load_model
+
+        return load_model(model_id, device=like.device)
+
+    def _noise_models(self, model) -> dict[float, str]:
+        """Built-in models trained under noise for ``model`` (``<id>-noise-<σ>``), by σ."""
+        from workbench.core.loaders import builtin_models
+
+        found = {}
+        for card in builtin_models():
+            match = NOISE_MODEL.match(str(card.get("id", "")))
+            if match and match["base"] == model.model_id:
+                found[float(match["sigma"])] = match.string
+        return found
+
+    def _model_changed(self) -> None:
+        model = self.state.model
+        if model is None:
+            return
+        noise = self._noise_models(model)
+        models = [(model.model_id, f"{model.model_id} (current model)", None)]
+        models += [(model_id, f"{model_id} (trained with noise σ = {sigma:g})", sigma) for sigma, model_id in sorted(noise.items())]
+        if noise:
+            hint = ("A smoothed classifier is only as good as its base model under noise: pick the "
+                    "noise-trained model whose σ matches (σ is set to it).")
+        else:
+            hint = (f"No noise-trained version of {model.model_id} is installed ({model.model_id}-noise-σ): "
+                    "smoothed, a model trained on clean images abstains often; keep σ small.")
+        self.certify.set_models(models, hint)
+        self.tradeoff.set_noise_models_available(bool(noise), hint if not noise else
+                                                 "Smooth each σ with the built-in model trained under that noise where one exists")
+        self._recommend_adaptive()
+
+    def _attack_warnings(self, defended: DefendedModel, adaptive: Adaptive) -> list[str]:
+        from workbench.defenses.evaluation_warnings import attack_warnings
+
+        return attack_warnings(defended, adaptive)
+
+    def _large_budget(self, chooser) -> float | None:
+        """The attack's ε if it is "very large" (see :data:`LARGE_LINF`), else None."""
+        eps = chooser.values().get("eps")
+        model = self.state.model
+        if not isinstance(eps, (int, float)) or model is None:
+            return None
+        limit = LARGE_LINF if chooser.attack_class().norm == "linf" else LARGE_LINF * math.sqrt(math.prod(model.input_shape))
+        return float(eps) if eps >= limit else None
+
+    @staticmethod
+    def _large_eps_warning(eps: float | None, robust: float | None) -> list[str]:
+        from workbench.defenses.evaluation_warnings import large_eps_not_broken
+
+        warning = large_eps_not_broken(robust, eps) if eps is not None else None
+        return [warning] if warning else []
+
+    @staticmethod
+    def _attack_text(chooser) -> str:
+        eps = chooser.values().get("eps")
+        return chooser.attack_class().title + (f" ε = {eps:g}" if isinstance(eps, (int, float)) else "")
+
+    def _apply_advanced(self) -> None:
+        show = self.state.show_advanced
+        for form in (self.compare.attack.form, self.compare.stack.form, self.certify.form, self.tradeoff.attack.form,
+                     self.tradeoff.defense_form, self.tradeoff.smoothing, self.monitor.form, self.monitor.attack.form):
+            form.set_show_advanced(show)
+
+    def _restyle(self) -> None:
+        # The body font for the pages (the lab switcher's bold title font would reach them
+        # otherwise), and a title font for their tabs.
+        self.setFont(theme.font())
+        self.pages.tabBar().setFont(theme.font(theme.style().title_pt))
+
+    def _emit_status(self, done: int, total: int, unit: str = "it") -> None:
+        task = self._task
+        if task is None:
+            return
+        elapsed = max(time.monotonic() - task.started, 1e-9)
+        self.statusChanged.emit({"iteration": int(done), "total": int(total), "elapsed": elapsed,
+                                 "rate": done / elapsed, "rate_unit": f"{unit}/s", "device": str(self.state.model.device)})
+
+    # -- worker events ----------------------------------------------------------------------------------
+    def _on_progress(self, event: Any) -> None:
+        if self._task is not None:
+            self._task.progress(event)
+
+    def _on_finished(self, final: Any) -> None:
+        if self._task is not None:
+            self._task.finished(final)
+
+    def _on_failed(self, text: str) -> None:
+        if self._task is not None:
+            self.message.emit(f"The run failed: {text}", "error")
+
+    def _on_done(self, status: str) -> None:
+        task = self._task
+        if task is None:
+            return
+        self._task = None
+        task.page.set_running(False)
+        self.state.set_busy(False)
+        if status != "finished":  # the page says where it ended (a failure's message is out already)
+            text = "Stopped." if status == "cancelled" else "The run failed."
+            if task.page is self.monitor:
+                self.monitor.finish(None, text)
+            else:
+                task.page.stopped(text)
+            if status == "cancelled":
+                self.message.emit(text, "info")
+        self.taskFinished.emit(status)
+
+
+def main() -> int:  # pragma: no cover - manual development aid
+    """The lab alone, on the built-in model and its samples."""
+    from PySide6.QtWidgets import QMainWindow
+
+    from workbench.core.datasets import open_data
+    from workbench.core.loaders import load_model
+    from workbench.gui.app import create_application
+    from workbench.gui.state import ModelSource
+
+    app = create_application(sys.argv[1:])
+    state, worker = AppState(), TaskWorker()
+    model = load_model("fashion-cnn")
+    images = open_data("samples:fashion-mnist", model.spec, model.labels)
+    state.set_model(model, ModelSource("fashion-cnn", builtin=True))
+    state.set_images(images, model.predict(images.images).numpy())
+    window = QMainWindow()
+    lab = DefensesLab(state, worker)
+    window.setCentralWidget(lab)
+    lab.message.connect(lambda text, kind: window.statusBar().showMessage(text, 8000))
+    app.aboutToQuit.connect(worker.shutdown)
+    window.setWindowTitle("Defenses lab")
+    window.resize(1400, 900)
+    window.show()
+    return app.exec()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+
