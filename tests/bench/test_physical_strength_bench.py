@@ -69,7 +69,7 @@ def test_eyeglasses_impersonate_and_survive_being_worn(faces):
     model, x, y, masks, _ = faces
     x, y, masks = x[:PAIRS], y[:PAIRS], masks[:PAIRS]
     target = (y + 1 + torch.arange(len(y)) % (model.num_classes - 1)) % model.num_classes  # never the own class
-    attack = ATTACKS.get("eyeglasses")(steps=200, samples=8, confidence=10)
+    attack = ATTACKS.get("eyeglasses")(steps=200, samples=8, confidence=20)
     result = run_to_end(attack.run(model, x, y, mask=masks, target=target, seed=0))
     worn = survival_rate(model, printed(result.x_adv), target, targeted=True, changes=WORN,
                          samples=CHANGES_PER_VIEW, generator=torch.Generator().manual_seed(1))

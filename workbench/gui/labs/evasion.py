@@ -576,7 +576,8 @@ class EvasionLab(QWidget):
             return  # the live views show the run
         model = self.state.model
         probs = self.state.predictions
-        if model is not None and probs is not None and index < len(probs):
+        # While a new model is being installed the predictions may still be the old model's.
+        if model is not None and probs is not None and index < len(probs) and probs.shape[-1] == model.num_classes:
             self.triptych.set_original(image, prediction_title("Original", probs[index], model.labels))
             label = self.state.current_label()
             self.topk.set_probabilities(probs[index], model.labels, label if label >= 0 else None,
