@@ -5,7 +5,8 @@ Runs the real window on the built-in ``fashion-cnn`` and its samples (and the no
 platform, with settings in a temporary folder (the user's are not touched):
 
 1. ``defenses-naive-vs-adaptive.png`` — bit-depth reduction: PGD (ε = 0.1) fails naive, BPDA
-   breaks it, the undefended model beside them;
+   breaks it, and so does Square by queries alone (the naive card warns that a black-box attack
+   beat it: the gradients are masked), the undefended model beside them;
 2. ``defenses-certification.png`` — randomized smoothing's certified accuracy against the
    radius, with the votes of the last image and the per-image radii;
 3. ``defenses-tradeoff.png`` — Gaussian noise σ from 0 to 0.25: clean, robust (naive and
@@ -48,6 +49,9 @@ def render(out: Path, size: tuple[int, int]) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     saved = []
     with tempfile.TemporaryDirectory() as tmp:
+        # The labs keep their settings in the application's QSettings: a temporary one here.
+        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
         window = MainWindow(settings=QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat),
                             restore_layout=False)
         window.resize(*size)
@@ -68,6 +72,8 @@ def render(out: Path, size: tuple[int, int]) -> list[Path]:
         compare = lab.compare
         compare.stack.set_stack([("bit-depth", {"bits": 3})])
         compare.attack.set_attack("pgd", {"eps": 0.1, "steps": 20})
+        compare.black_box.setChecked(True)
+        compare.black_box_queries.setValue(500)
         compare.images.setValue(32)
         shot("defenses-naive-vs-adaptive.png", compare, lab.run_comparison)
 
@@ -100,8 +106,9 @@ def render(out: Path, size: tuple[int, int]) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots", help="folder for the PNGs")
-    parser.add_argument("--size", type=lambda text: tuple(int(v) for v in text.lower().split("x")), default=(1600, 1000),
-                        help="window size WxH (default 1600x1000)")
+    parser.add_argument("--size", type=lambda text: tuple(int(v) for v in text.lower().split("x")), default=(1920, 1080),
+                        help="window size WxH (default 1920x1080, a full-HD projector: the four cards of "
+                        "the naive-vs-adaptive page need it)")
     args = parser.parse_args(argv)
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"

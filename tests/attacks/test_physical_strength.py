@@ -1,5 +1,5 @@
 """Smoke versions of the physical attacks' strength checks on the built-in models (the issue's
-numbers are checked in tests/bench/test_physical_strength.py): eyeglass frames fitted to
+numbers are checked in tests/bench/test_physical_strength_bench.py): eyeglass frames fitted to
 held-out faces dodge and impersonate, and stickers crafted on a few views of a stop sign make
 new views read as the target after they are stuck on through the sign's corners and seen under
 random changes."""
@@ -7,32 +7,14 @@ from __future__ import annotations
 
 import pytest
 import torch
+from physical_views import SEEN, WORN, fitted, printed, views
 
 from workbench.attacks import ATTACKS, run_to_end
 from workbench.attacks.stickers import stick, sticker_texture
-from workbench.attacks.transforms import PhysicalChanges, survival_rate
-from workbench.core.landmarks import fit_template
+from workbench.attacks.transforms import survival_rate
 from workbench.core.loaders import load_model
 from workbench.zoo.faces import render_faces
 from workbench.zoo.signs import render_signs
-
-WORN = PhysicalChanges(shift=0.03, rotation=5, scale=0.05, brightness=0.15)  # a face moving
-SEEN = PhysicalChanges(shift=0.05, rotation=8, scale=0.15, perspective=0.06, brightness=0.3)  # a sign from a car
-
-
-def views(render, model, n, start=0, **options):
-    """``n`` held-out images of the model's generator as tensors, labels and landmarks."""
-    images, labels, marks = render(n, model.card["metrics"]["held_out_seed"], start=start, **options)
-    return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255, torch.from_numpy(labels), marks
-
-
-def fitted(template, marks, model):
-    return torch.cat([fit_template(template, m, (model.spec.height, model.spec.width)) for m in marks])
-
-
-def printed(x):
-    """As printed: 8 bits per colour."""
-    return (x * 255).round() / 255
 
 
 @pytest.fixture(scope="module")

@@ -74,7 +74,7 @@ def test_apgd_fools_at_least_as_many_images_as_pgd(fashion_model, fashion_batch)
 
 @pytest.mark.parametrize("attack_id, params", [
     ("cw", {"steps": 20, "binary_steps": 3, "learning_rate": 0.1}),
-    ("deepfool", {"steps": 20}),
+    ("deepfool", {"steps": 30}),
 ])
 def test_minimal_distance_attacks_find_smaller_changes_than_pgd_l2(attack_id, params, fashion_model, fashion_batch):
     x, y = fashion_batch[0][::2], fashion_batch[1][::2]
@@ -98,7 +98,7 @@ def test_cw_meets_the_goal_by_the_confidence_margin(fashion_model, fashion_batch
 
 def test_deepfool_lands_just_past_the_boundary(fashion_model, fashion_batch):
     x, y = fashion_batch
-    result = _run("deepfool", fashion_model, x, y, params={"steps": 20})
+    result = _run("deepfool", fashion_model, x, y, params={"steps": 30})
     assert result.success.all()
     halfway = x + 0.5 * (result.x_adv - x)
     still_correct = fashion_model.predict(halfway).argmax(dim=1) == y
@@ -129,8 +129,8 @@ def test_ensemble_is_at_least_as_strong_as_each_member(fashion_model, fashion_ba
     ("apgd-t", {"eps": 0.3, "steps": 10, "targets": 2}, 0.75),
     ("autoattack", {"eps": 0.3, "steps": 10, "targets": 2, "square_queries": 0}, 0.75),
     ("cw", {"steps": 20, "binary_steps": 3, "learning_rate": 0.1}, 0.8),
-    ("deepfool", {"steps": 20}, 0.8),
-    ("deepfool-linf", {"steps": 20}, 0.8),
+    ("deepfool", {"steps": 30}, 0.8),
+    ("deepfool-linf", {"steps": 30}, 0.8),
 ])
 def test_masked_attacks_succeed_inside_the_mask_alone(attack_id, params, minimum, fashion_model, fashion_batch):
     x, y = fashion_batch[0][::2], fashion_batch[1][::2]

@@ -16,33 +16,18 @@ import json
 
 import pytest
 import torch
+from physical_views import SEEN, WORN, fitted, printed, views
 
 from workbench.attacks import ATTACKS, run_to_end
 from workbench.attacks.stickers import stick, sticker_texture
-from workbench.attacks.transforms import PhysicalChanges, survival_rate
-from workbench.core.landmarks import fit_template
+from workbench.attacks.transforms import survival_rate
 from workbench.core.loaders import load_model
 from workbench.zoo.faces import render_faces
 from workbench.zoo.signs import render_signs
 
 pytestmark = pytest.mark.bench
 
-WORN = PhysicalChanges(shift=0.03, rotation=5, scale=0.05, brightness=0.15)
-SEEN = PhysicalChanges(shift=0.05, rotation=8, scale=0.15, perspective=0.06, brightness=0.3)
 FACES, PAIRS, CRAFTING_VIEWS, HELD_OUT_VIEWS, CHANGES_PER_VIEW = 20, 15, 8, 40, 10
-
-
-def views(render, model, n, start=0, **options):
-    images, labels, marks = render(n, model.card["metrics"]["held_out_seed"], start=start, **options)
-    return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255, torch.from_numpy(labels), marks
-
-
-def fitted(template, marks, model):
-    return torch.cat([fit_template(template, m, (model.spec.height, model.spec.width)) for m in marks])
-
-
-def printed(x):
-    return (x * 255).round() / 255
 
 
 @pytest.fixture(scope="module")

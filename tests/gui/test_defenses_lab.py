@@ -9,54 +9,14 @@ import csv
 
 import numpy as np
 import pytest
+from defenses_lab_helpers import click_and_wait, fill_form, lab, lab_state, type_into  # noqa: F401  (lab, lab_state: fixtures)
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog
 
 from workbench.gui.labs.defenses import DefensesLab
-from workbench.gui.state import AppState, ModelSource
-from workbench.gui.worker import TaskWorker
 
 TINY_PGD = {"eps": 0.1, "steps": 5}
-
-
-@pytest.fixture
-def lab(qtbot, fashion_model, fashion_samples):
-    state, worker = AppState(), TaskWorker()
-    state.set_model(fashion_model, ModelSource("fashion-cnn", builtin=True))
-    state.set_images(fashion_samples)
-    page = DefensesLab(state, worker)
-    qtbot.addWidget(page)
-    page.resize(1300, 850)
-    page.show()
-    qtbot.waitExposed(page)
-    yield page
-    worker.shutdown()
-
-
-def type_into(qtbot, editor, text: str) -> None:
-    """Replace a spin box's or line edit's text by typing, as a user does."""
-    line = editor.lineEdit() if hasattr(editor, "lineEdit") else editor
-    line.selectAll()
-    qtbot.keyClicks(line, text)
-    qtbot.keyClick(line, Qt.Key.Key_Tab)
-
-
-def fill_form(qtbot, form, values: dict) -> None:
-    for name, value in values.items():
-        editor = form.editor(name)
-        if hasattr(editor, "setChecked"):
-            if editor.isChecked() != value:
-                qtbot.mouseClick(editor, Qt.MouseButton.LeftButton)
-        else:
-            type_into(qtbot, editor, str(value))
-
-
-def click_and_wait(qtbot, lab, button, timeout=60_000) -> None:
-    with qtbot.waitSignal(lab.taskFinished, timeout=timeout) as finished:
-        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    assert finished.args == ["finished"]
-    assert not lab.state.busy and not lab.worker.is_running()
 
 
 def test_defenses_lab_is_a_tab_of_the_window_that_borrows_the_run_list_room(qtbot, settings):
@@ -86,7 +46,7 @@ def test_defenses_lab_is_a_tab_of_the_window_that_borrows_the_run_list_room(qtbo
     again.close()
 
 
-def test_naive_attack_fails_on_bit_depth_and_bpda_breaks_it(qtbot, lab):
+def test_naive_attack_fails_on_bit_depth_and_bpda_breaks_it(qtbot, lab):  # noqa: F811
     view = lab.compare
     stack = view.stack
     # build the stack with the buttons: remove the default, add bit-depth with 2 bits
@@ -117,7 +77,7 @@ def test_naive_attack_fails_on_bit_depth_and_bpda_breaks_it(qtbot, lab):
     assert "adaptive attack (BPDA)" in view.verdict.text()
 
 
-def test_empty_stack_is_refused_with_a_message(qtbot, lab):
+def test_empty_stack_is_refused_with_a_message(qtbot, lab):  # noqa: F811
     view = lab.compare
     view.stack.list.setCurrentRow(0)
     qtbot.mouseClick(view.stack.remove_button, Qt.MouseButton.LeftButton)
@@ -127,13 +87,14 @@ def test_empty_stack_is_refused_with_a_message(qtbot, lab):
     assert not lab.worker.is_running()
 
 
-def test_tiny_certification_draws_the_certified_accuracy_curve(qtbot, lab):
+def test_tiny_certification_draws_the_certified_accuracy_curve(qtbot, lab):  # noqa: F811
     view = lab.certify
     lab.show_page(view)
     fill_form(qtbot, view.form, {"sigma": 0.12, "n0": 10, "n": 50, "batch_size": 50})
     type_into(qtbot, view.images, "4")
     votes_seen = []
-    lab.worker.progress.connect(lambda event: votes_seen.append(int(np.asarray(event.counts).sum())))
+    lab.worker.progress.connect(  # the final result may come through progress too (the latest event wins)
+        lambda event: votes_seen.append(int(np.asarray(event.counts).sum())) if hasattr(event, "counts") else None)
 
     click_and_wait(qtbot, lab, view.run_button)
 
@@ -148,7 +109,7 @@ def test_tiny_certification_draws_the_certified_accuracy_curve(qtbot, lab):
     assert votes_seen and max(votes_seen) <= 50  # the class counts filled up live
 
 
-def test_two_point_tradeoff_fills_in_and_exports(qtbot, lab, tmp_path, monkeypatch):
+def test_two_point_tradeoff_fills_in_and_exports(qtbot, lab, tmp_path, monkeypatch):  # noqa: F811
     view = lab.tradeoff
     lab.show_page(view)
     view.defense.setCurrentIndex(view.defense.findData("gaussian-noise"))
@@ -183,7 +144,7 @@ def test_two_point_tradeoff_fills_in_and_exports(qtbot, lab, tmp_path, monkeypat
     assert not image.isNull() and image.width() > 200
 
 
-def test_bad_strengths_are_flagged_inline_and_refused(qtbot, lab):
+def test_bad_strengths_are_flagged_inline_and_refused(qtbot, lab):  # noqa: F811
     view = lab.tradeoff
     lab.show_page(view)
     view.defense.setCurrentIndex(view.defense.findData("bit-depth"))
@@ -195,7 +156,7 @@ def test_bad_strengths_are_flagged_inline_and_refused(qtbot, lab):
     assert not lab.worker.is_running()
 
 
-def test_monitor_flags_square_misses_the_sybil_attacker_and_lets_benign_users_be(qtbot, lab):
+def test_monitor_flags_square_misses_the_sybil_attacker_and_lets_benign_users_be(qtbot, lab):  # noqa: F811
     view = lab.monitor
     lab.show_page(view)
     type_into(qtbot, view.calibration, "300")
@@ -223,7 +184,7 @@ def test_monitor_flags_square_misses_the_sybil_attacker_and_lets_benign_users_be
     assert "False-positive rate on 80 benign queries: <b>0.00%</b>" in view.counters.text()
 
 
-def test_stop_ends_a_long_comparison_and_frees_the_worker(qtbot, lab):
+def test_stop_ends_a_long_comparison_and_frees_the_worker(qtbot, lab):  # noqa: F811
     view = lab.compare
     fill_form(qtbot, view.attack.form, {"steps": 10_000, "early_stop": False})
     type_into(qtbot, view.images, "4")
@@ -237,7 +198,7 @@ def test_stop_ends_a_long_comparison_and_frees_the_worker(qtbot, lab):
     assert view.cards["adaptive"].progress.format() == "stopped"
 
 
-def test_noise_trained_models_are_offered_for_certification(qtbot, lab, monkeypatch):
+def test_noise_trained_models_are_offered_for_certification(qtbot, lab, monkeypatch):  # noqa: F811
     import workbench.core.loaders as loaders
 
     shipped = [lab.certify.model.itemData(i)[0] for i in range(lab.certify.model.count())]

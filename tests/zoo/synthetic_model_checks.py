@@ -137,14 +137,22 @@ def builtin(recipe: SyntheticRecipe) -> ModelHandle:
 
 def check_samples_re_export(recipe: SyntheticRecipe, tmp_path, capsys) -> None:
     """``workbench zoo samples <set> --out DIR`` writes the shipped sample set again:
-    the same files, pixels, labels and landmarks."""
+    the same files, labels and landmarks, and the same pixels up to OpenCV's rounding (its
+    anti-aliased drawing and warps take other SIMD paths on other CPUs, which moves a rare
+    pixel by one grey level: at most 1 level, on at most 0.01 % of a set's pixels)."""
     assert main(["zoo", "samples", recipe.dataset, "--out", str(tmp_path)]) == 0
     written = Path(json.loads(capsys.readouterr().out)["samples"][recipe.dataset])
     shipped = resource_path("samples", recipe.dataset)
     files = sorted(p.relative_to(shipped).as_posix() for p in shipped.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(written).as_posix() for p in written.rglob("*") if p.is_file())
+    moved = total = 0
     for name in files:
         if name.endswith(".png"):
-            assert np.array_equal(read_image_array(shipped / name), read_image_array(written / name)), name
+            original, again = read_image_array(shipped / name), read_image_array(written / name)
+            assert original.shape == again.shape, name
+            difference = np.abs(original.astype(np.int16) - again.astype(np.int16))
+            assert difference.max() <= 1, name
+            moved, total = moved + int((difference > 0).sum()), total + difference.size
         else:
             assert json.loads((shipped / name).read_text()) == json.loads((written / name).read_text()), name
+    assert moved <= total * 1e-4

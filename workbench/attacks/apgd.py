@@ -40,8 +40,8 @@ def checkpoints(steps: int) -> list[int]:
 
     The fractions p_j are whole hundredths, so they are computed exactly in hundredths."""
     hundredths = [0, 22]
-    while hundredths[-1] + max(hundredths[-1] - hundredths[-2] - 3, 6) <= 100:
-        hundredths.append(hundredths[-1] + max(hundredths[-1] - hundredths[-2] - 3, 6))
+    while (following := hundredths[-1] + max(hundredths[-1] - hundredths[-2] - 3, 6)) <= 100:
+        hundredths.append(following)
     return sorted({-(-p * steps // 100) for p in hundredths[1:]})
 
 

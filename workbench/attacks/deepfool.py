@@ -7,15 +7,12 @@ At each step the boundary between the true class y and each candidate class k is
 hyperplanes — the k minimizing ``|f_k| / ‖w_k‖_q`` with q the dual norm (2 for L2, 1 for L∞) —
 by ``r = (|f_k| + 10⁻⁴)·w_k/‖w_k‖₂²`` (L2) or ``(|f_k| + 10⁻⁴)·sign(w_k)/‖w_k‖₁`` (L∞). The
 steps add up to ``r_total`` and the image is ``x + (1 + overshoot)·r_total``, clipped to
-[0, 1], until it is misclassified; ``r_total`` keeps only what the clipping let through, so
-that a step the box cut short is not counted as taken (without this, pixels pushed past 0 or 1
-hold a reserve that later steps must first use up, and the iteration crawls). The candidates are the most likely other classes on the
-clean image. A targeted attack linearizes only the boundary between the target and the
+[0, 1], until it is misclassified. ``r_total`` keeps only what the clipping let through, so
+that a step the box cut short is not counted as taken (otherwise pixels pushed past 0 or 1
+hold a reserve that later steps must first use up, and the iteration crawls). The candidates
+are the most likely other classes on the clean image. A targeted attack linearizes only the boundary between the target and the
 currently strongest other class. Gradients are projected onto the mask, so the steps change
-only pixels inside it, and onto the directions the box [0, 1] leaves open: a pixel at 0 (or 1)
-whose gradient points down (or up) is held out of the linearization, so that the step is the
-shortest one to the boundary along directions it can really take — without this, images with
-many black or white pixels take many clipped steps that fall short.
+only pixels inside it.
 """
 from __future__ import annotations
 
@@ -85,7 +82,7 @@ class DeepFoolAttack(Attack):
             index = index[moving]
             if index.numel():
                 f = differences.detach()[moving].abs()
-                w = gradients[moving] * movable(x_adv[index], mask[index], gradients[moving])
+                w = gradients[moving] * mask[index].unsqueeze(1)
                 dual = w.flatten(2).norm(p=self.dual_order, dim=2) + _TINY
                 nearest = (f / dual).argmin(dim=1)
                 rows = torch.arange(index.numel(), device=x.device)
@@ -107,14 +104,6 @@ class DeepFoolAttack(Attack):
             return target.unsqueeze(1), ranked_others(logits, target, 1)
         towards = candidates[index]
         return towards, problem.y[index].unsqueeze(1).expand_as(towards)
-
-
-def movable(x_adv: torch.Tensor, mask: torch.Tensor, gradients: torch.Tensor) -> torch.Tensor:
-    """M×k×C×H×W: 1 where a pixel may move along the gradient (M×k×C×H×W) of each boundary —
-    inside the mask, and not pushed past 0 or 1 from where it already is — else 0."""
-    x_adv, mask = x_adv.unsqueeze(1), mask.unsqueeze(1)
-    blocked = ((x_adv <= 0) & (gradients < 0)) | ((x_adv >= 1) & (gradients > 0))
-    return (mask > 0) & ~blocked
 
 
 @ATTACKS.register

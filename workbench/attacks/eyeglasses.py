@@ -18,10 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workbench.attacks.base import Attack, Problem
-from workbench.attacks.physical import DESCRIBED, MaskedTexture, optimize_texture, resolve_palette
+from workbench.attacks.physical import DESCRIBED, TextureAttack
 from workbench.attacks.registry import ATTACKS
-from workbench.attacks.transforms import PhysicalChanges
 from workbench.core.params import param
 
 
@@ -43,28 +41,10 @@ class EyeglassesParams:
 
 
 @ATTACKS.register
-class Eyeglasses(Attack):
+class Eyeglasses(TextureAttack):
     id = "eyeglasses"
     title = "Eyeglass frames"
     summary = "Printable eyeglass frames that dodge face recognition or impersonate a chosen person."
     paper = "Sharif et al., Accessorize to a Crime: Real and Stealthy Attacks on State-of-the-Art Face Recognition, CCS 2016"
     norm = "l0"
     Params = EyeglassesParams
-
-    def iterate(self, problem: Problem):
-        p = self.params
-        texture = MaskedTexture(problem, shared=p.shared, initial=p.initial, generator=problem.generator)
-        return (
-            yield from optimize_texture(
-                problem,
-                texture,
-                changes=PhysicalChanges(shift=p.shift, rotation=p.rotation, scale=p.scale, brightness=p.brightness),
-                steps=p.steps,
-                step_size=p.step_size,
-                samples=p.samples,
-                confidence=p.confidence,
-                tv_weight=p.tv_weight,
-                nps_weight=p.nps_weight,
-                palette=resolve_palette(p.palette),
-            )
-        )

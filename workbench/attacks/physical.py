@@ -37,7 +37,7 @@ from typing import Generator
 import torch
 import torch.nn.functional as F
 
-from workbench.attacks.base import Problem, step_event
+from workbench.attacks.base import Attack, Problem, step_event
 from workbench.attacks.losses import goal_margin
 from workbench.attacks.transforms import (
     PhysicalChanges, apply_changes, homography_from_points, normalized_points, sampling_grid, warp_quads,
@@ -122,6 +122,37 @@ class MaskedTexture:
         total = torch.zeros(slots, device=values.device).index_add_(0, self.group, values.float())
         count = torch.zeros(slots, device=values.device).index_add_(0, self.group, torch.ones_like(values, dtype=torch.float))
         return total / count.clamp_min(1)
+
+
+class TextureAttack(Attack):
+    """An attack whose variable is a :class:`MaskedTexture` optimized by :func:`optimize_texture`;
+    its ``Params`` declare the fields of :data:`DESCRIBED` it offers — the ranges of
+    :class:`PhysicalChanges` it draws from (absent ones stay 0) and, optionally,
+    ``distance_weight``."""
+
+    def physical_changes(self) -> PhysicalChanges:
+        p = self.params
+        ranges = ("shift", "rotation", "scale", "perspective", "brightness")
+        return PhysicalChanges(**{name: getattr(p, name) for name in ranges if hasattr(p, name)})
+
+    def iterate(self, problem: Problem) -> Generator[AttackStep, None, torch.Tensor]:
+        p = self.params
+        texture = MaskedTexture(problem, shared=p.shared, initial=p.initial, generator=problem.generator)
+        return (
+            yield from optimize_texture(
+                problem,
+                texture,
+                changes=self.physical_changes(),
+                steps=p.steps,
+                step_size=p.step_size,
+                samples=p.samples,
+                confidence=p.confidence,
+                tv_weight=p.tv_weight,
+                nps_weight=p.nps_weight,
+                palette=resolve_palette(p.palette),
+                distance_weight=getattr(p, "distance_weight", 0.0),
+            )
+        )
 
 
 def resolve_palette(path: str) -> torch.Tensor:

@@ -24,10 +24,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from workbench.attacks.base import Attack, Problem
-from workbench.attacks.physical import DESCRIBED, MaskedTexture, optimize_texture, outer_corners, resolve_palette
+from workbench.attacks.physical import DESCRIBED, TextureAttack, outer_corners
 from workbench.attacks.registry import ATTACKS
-from workbench.attacks.transforms import PhysicalChanges, warp_quads
+from workbench.attacks.transforms import warp_quads
 from workbench.core.params import param
 
 
@@ -51,35 +50,13 @@ class StickersParams:
 
 
 @ATTACKS.register
-class Stickers(Attack):
+class Stickers(TextureAttack):
     id = "rp2"
     title = "Stickers (RP2)"
     summary = "Stickers that make a road sign read as another sign from many distances, angles and lights."
     paper = "Eykholt et al., Robust Physical-World Attacks on Deep Learning Visual Classification, CVPR 2018"
     norm = "l0"
     Params = StickersParams
-
-    def iterate(self, problem: Problem):
-        p = self.params
-        texture = MaskedTexture(problem, shared=p.shared, initial=p.initial, generator=problem.generator)
-        changes = PhysicalChanges(
-            shift=p.shift, rotation=p.rotation, scale=p.scale, perspective=p.perspective, brightness=p.brightness
-        )
-        return (
-            yield from optimize_texture(
-                problem,
-                texture,
-                changes=changes,
-                steps=p.steps,
-                step_size=p.step_size,
-                samples=p.samples,
-                confidence=p.confidence,
-                tv_weight=p.tv_weight,
-                nps_weight=p.nps_weight,
-                palette=resolve_palette(p.palette),
-                distance_weight=p.distance_weight,
-            )
-        )
 
 
 def sticker_texture(x_adv: torch.Tensor, masks: torch.Tensor, quads: torch.Tensor, side: int = 128) -> torch.Tensor:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths, Qt, QTimer
@@ -100,7 +101,9 @@ class MainWindow(QMainWindow):
         self.labs = []
         self._lab_docks: dict[int, list[QDockWidget]] = {}
         for lab_class in LABS:
-            lab = lab_class(self.state, self.worker)
+            # A lab that keeps its own settings keeps them in the window's store.
+            options = {"settings": self.settings} if hasattr(lab_class, "restore_settings") else {}
+            lab = lab_class(self.state, self.worker, **options)
             index = self.labs_tabs.addTab(lab, lab.title)
             self.labs.append(lab)
             self._lab_docks[index] = [self._add_dock(*spec) for spec in lab.docks()]
@@ -820,7 +823,8 @@ class MainWindow(QMainWindow):
 
     def _presentation_changed(self, enabled: bool) -> None:
         if enabled:
-            self._normal_state = self.saveState(LAYOUT_VERSION)
+            with self._on_first_lab():  # the layout as the window opens, whatever lab is shown
+                self._normal_state = self.saveState(LAYOUT_VERSION)
         theme.apply_presentation(enabled)
         self.presentation_action.blockSignals(True)
         self.presentation_action.setChecked(enabled)
@@ -838,11 +842,23 @@ class MainWindow(QMainWindow):
                 self.docks[name].hide()
             self._size_presentation_docks()
         elif getattr(self, "_normal_state", None) is not None:
-            self.restoreState(self._normal_state, LAYOUT_VERSION)
+            with self._on_first_lab():  # then the current lab hides what it hides again
+                self.restoreState(self._normal_state, LAYOUT_VERSION)
             self._normal_state = None
             self._lab_switched(self.labs_tabs.currentIndex())
         if self.state.current_index >= 0:
             self.gallery.set_current(self.state.current_index)  # keep it in sight
+
+    @contextmanager
+    def _on_first_lab(self) -> Iterator[None]:
+        """Show the first lab meanwhile: the other labs hide its panels (and lend their room),
+        and a layout saved or restored there would keep them hidden."""
+        current = self.labs_tabs.currentIndex()
+        self.labs_tabs.setCurrentIndex(0)
+        try:
+            yield
+        finally:
+            self.labs_tabs.setCurrentIndex(current)
 
     def _size_presentation_docks(self) -> None:
         docks = self.docks

@@ -87,6 +87,16 @@ def load_fashion_mnist(
     return x, torch.from_numpy(labels).long()
 
 
+def training_split(
+    train_limit: int | None = None, test_limit: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(x_train, y_train, x_test, y_test)``: the first ``train_limit`` training and
+    ``test_limit`` test images (all where None) and their labels, as recipes train on them."""
+    x_train, y_train = load_fashion_mnist("train")
+    x_test, y_test = load_fashion_mnist("test")
+    return x_train[:train_limit], y_train[:train_limit], x_test[:test_limit], y_test[:test_limit]
+
+
 def _find(root: Path, name: str) -> Path:
     """``root/name.gz`` (as Debian ships it) or ``root/name``."""
     for candidate in (root / f"{name}.gz", root / name):
@@ -141,10 +151,7 @@ def train_fashion_cnn(
             raise ParameterError(f"{name} must be at least 1, not {value}")
     started = time.perf_counter()
     device = choose_device(device)
-    x_train, y_train = load_fashion_mnist("train")
-    x_train, y_train = x_train[:train_limit], y_train[:train_limit]
-    x_test, y_test = load_fashion_mnist("test")
-    x_test, y_test = x_test[:test_limit], y_test[:test_limit]
+    x_train, y_train, x_test, y_test = training_split(train_limit, test_limit)
     mean, std = normalization(x_train)
     with deterministic():
         inner = seeded_model(ARCHITECTURE, seed, num_classes=len(FASHION_LABELS), in_channels=1)

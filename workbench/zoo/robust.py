@@ -29,7 +29,7 @@ from workbench.core.errors import ParameterError
 from workbench.core.events import TrainEpoch, TrainResult
 from workbench.core.loaders import load_model
 from workbench.core.resources import resource_path
-from workbench.zoo.fashion import augment, load_fashion_mnist, model_card
+from workbench.zoo.fashion import augment, model_card, training_split
 from workbench.zoo.training import (
     OwnRng, deterministic, evaluate, one_cycle_adamw, save_model, train_command, train_epoch,
 )
@@ -102,10 +102,7 @@ def train_robust_fashion(
         raise ParameterError(f"epochs must be at least 1, not {epochs}")
     started = time.perf_counter()
     device = choose_device(device)
-    x_train, y_train = load_fashion_mnist("train")
-    x_train, y_train = x_train[:train_limit], y_train[:train_limit]
-    x_test, y_test = load_fashion_mnist("test")
-    x_test, y_test = x_test[:test_limit], y_test[:test_limit]
+    x_train, y_train, x_test, y_test = training_split(train_limit, test_limit)
     base = load_model("fashion-cnn", device=device)
     spec = base.spec
     model = base.module  # Normalized(small-cnn) in pixel space, on the device

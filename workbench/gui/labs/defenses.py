@@ -1,52 +1,72 @@
-"""The Defenses lab: switch a defense on, watch the naive attack fail and the adaptive attack
-break it; certify with randomized smoothing; read the accuracy/robustness trade-off off one
-plot; watch a stateful monitor catch a black-box attack (and miss a Sybil one).
+"""The Defenses lab: switch a defense on, watch the naive attack fail, the adaptive attack and
+a black-box attack break it; certify with randomized smoothing; read the accuracy/robustness
+trade-off off one plot; watch a stateful monitor catch a black-box attack (and miss a Sybil
+one).
 
 Four pages, one widget each, on the gallery's images and the current model:
 
 - **Naive vs adaptive** (:mod:`~workbench.gui.widgets.defense_compare`): the same attack on the
-  undefended model, on the defense stack with plain gradients, and with BPDA/EOT —
-  :func:`~workbench.defenses.evaluation.evaluate_defense` three times in one worker task.
+  undefended model, on the defense stack with plain gradients and with BPDA/EOT (Athalye et al.
+  2018), then optionally Square by queries alone (Andriushchenko et al. 2020) —
+  :func:`~workbench.defenses.evaluation.compare_defense` in one worker task, each card with the
+  warnings of Carlini et al. (2019), :func:`~workbench.defenses.evaluation_warnings.comparison_warnings`.
 - **Certification** (:mod:`~workbench.gui.widgets.certify_view`):
   :meth:`~workbench.defenses.smoothing.Smoothing.certify`, live.
 - **Trade-off** (:mod:`~workbench.gui.widgets.tradeoff_plot`):
   :func:`~workbench.defenses.evaluation.sweep_tradeoff`, point by point.
 - **Monitoring** (:mod:`~workbench.gui.widgets.monitor_view`): a
   :class:`~workbench.defenses.monitor.StatefulDetector`, calibrated on benign images, as the
-  log of the oracle that a black-box attack (or a benign stream) queries.
+  log of the oracle that a black-box attack (or a benign stream) queries (the worker sources
+  are in :mod:`~workbench.gui.labs.defenses_monitoring`).
 
 The lab contains no algorithm: it builds the engine's generators, hands them to the window's
 shared :class:`~workbench.gui.worker.TaskWorker` and routes the events to the page that asked.
-The generators below only compose engine generators and tag or snapshot their events (the
-detector lives in the worker thread; its state crosses to the window as snapshots).
+What is set on the pages is kept in QSettings (group ``defenses``, a JSON object per page)
+when the lab is hidden — on switching labs or closing the window — and restored when it opens;
+stored values that no longer fit are ignored.
 
 Run alone for development: ``python -m workbench.gui.labs.defenses``.
 """
 from __future__ import annotations
 
+import json
+import logging
 import math
 import re
 import sys
 import time
 from dataclasses import dataclass, field
-from itertools import islice
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import QDockWidget, QTabWidget, QVBoxLayout, QWidget
 
 from workbench.core.errors import WorkbenchError
 from workbench.defenses.base import Adaptive, DefendedModel
-from workbench.defenses.evaluation import DefenseEvaluation, Tradeoff, TradeoffPoint, TradeoffStage
+from workbench.defenses.evaluation import (
+    DefenseEvaluation,
+    StageEvent,
+    Tradeoff,
+    TradeoffPoint,
+    TradeoffStage,
+)
 from workbench.gui import theme
+from workbench.gui.labs.defenses_monitoring import (
+    MonitorSnapshot,
+    attack_fooled,
+    benign_queries,
+    snapshots,
+)
 from workbench.gui.state import AppState
 from workbench.gui.widgets.certify_view import CertifyView
-from workbench.gui.widgets.defense_compare import STAGES, DefenseComparison
+from workbench.gui.widgets.defense_compare import DefenseComparison
 from workbench.gui.widgets.monitor_view import MonitorView
 from workbench.gui.widgets.page_parts import scrollable
 from workbench.gui.widgets.tradeoff_plot import TradeoffPlot
 from workbench.gui.worker import TaskWorker
+
+log = logging.getLogger(__name__)
 
 CALIBRATION_SOURCE = "fashion-mnist:train"
 BENIGN_SOURCE = "fashion-mnist:test"
@@ -54,81 +74,7 @@ NOISE_MODEL = re.compile(r"^(?P<base>.+)-noise-(?P<sigma>[0-9.]+)$")
 # "A very large ε" for the sanity check of Carlini et al. (2019): an L∞ budget of half the pixel
 # range (every image can be turned into flat grey), or the L2 ball around that L∞ ball.
 LARGE_LINF = 0.5
-
-
-# -- the generators the worker runs (composition of engine generators, no algorithm) -----------
-
-
-@dataclass(frozen=True)
-class StageEvent:
-    """An event of one stage of a comparison: ``"reference"`` (no defense), ``"naive"`` or
-    ``"adaptive"``."""
-
-    stage: str
-    event: Any
-
-
-def comparison_events(attack, model, defenses, adaptive: Adaptive, images, labels, seed: int = 0) -> Iterator[StageEvent]:
-    """The same attack on ``model`` undefended, then behind ``defenses`` naive, then adaptive."""
-    from workbench.defenses.evaluation import evaluate_defense
-
-    defended = DefendedModel(model, defenses, seed=seed)
-    stages = (("reference", DefendedModel(model, [], seed=seed), Adaptive()),
-              ("naive", defended, Adaptive()), ("adaptive", defended, adaptive))
-    for stage, target, how in stages:
-        for event in evaluate_defense(attack, target, images, labels, adaptive=how, seed=seed):
-            yield StageEvent(stage, event)
-
-
-@dataclass(frozen=True)
-class MonitorSnapshot:
-    """The detector's state after some queries, with the queries watched since the previous
-    snapshot (``accounts``, ``numbers`` and ``distances``, one entry per query)."""
-
-    threshold: float
-    queries: int
-    accounts: list[str]
-    numbers: np.ndarray
-    distances: np.ndarray
-    alarms: int
-    first_alarm: tuple[str, int] | None
-    accounts_seen: int
-    fooled: bool = False
-
-
-def snapshots(detector, events: Iterator[Any], *, fooled: Callable[[Any], bool] = lambda _e: False) -> Iterator[MonitorSnapshot]:
-    """A snapshot of ``detector`` after each event of ``events`` (whose queries it watches)."""
-    seen = 0
-    was_fooled = False
-    for event in events:
-        was_fooled = was_fooled or fooled(event)
-        new = min(detector.queries_seen - seen, len(detector.observations))
-        seen = detector.queries_seen
-        recent = list(islice(reversed(detector.observations), max(new, 0)))[::-1]  # the new ones, oldest first
-        first = min(detector.first_alarm.values(), key=lambda alarm: alarm.number, default=None)
-        yield MonitorSnapshot(
-            threshold=float(detector.threshold), queries=detector.queries_seen,
-            accounts=[o.account for o in recent], numbers=np.array([o.number for o in recent], dtype=np.int64),
-            distances=np.array([o.distance for o in recent], dtype=np.float64), alarms=len(detector.alarms),
-            first_alarm=None if first is None else (first.account, first.number),
-            accounts_seen=len(detector.accounts), fooled=was_fooled,
-        )
-
-
-def attack_fooled(event: Any) -> bool:
-    """Whether an attack event says its (one) image meets the goal."""
-    success = getattr(event, "success", None)
-    return success is not None and bool(success.reshape(-1)[0])
-
-
-def benign_queries(oracle, images) -> Iterator[int]:
-    """A benign user: one query per image, in order."""
-    import torch
-
-    oracle.begin(1)
-    for i in range(images.shape[0]):
-        oracle.query(images[i:i + 1], torch.zeros(1, dtype=torch.long))
-        yield i
+SETTINGS_GROUP = "defenses"  # QSettings keys: defenses/<page> (JSON) and defenses/page (shown)
 
 
 # -- the lab ----------------------------------------------------------------------------------------
@@ -161,10 +107,12 @@ class DefensesLab(QWidget):
     dockWanted = Signal(str, bool)
     UNUSED_PANEL = "runsDock"  # the window's run list: evasion runs only
 
-    def __init__(self, state: AppState, worker: TaskWorker, parent: QWidget | None = None) -> None:
+    def __init__(self, state: AppState, worker: TaskWorker, parent: QWidget | None = None, *,
+                 settings: QSettings | None = None) -> None:
         super().__init__(parent)
         self.state = state
         self.worker = worker
+        self.settings = settings if settings is not None else QSettings()
         self._task: _Task | None = None
         self._thresholds: dict[tuple, float] = {}
         self._hid_panel = False
@@ -179,6 +127,7 @@ class DefensesLab(QWidget):
         self.pages = QTabWidget()
         self.pages.setObjectName("defensePages")
         self._pages = (self.compare, self.certify, self.tradeoff, self.monitor)
+        self._page_keys = ("compare", "certify", "tradeoff", "monitor")  # their settings keys
         for page, name in zip(self._pages, ("Naive vs adaptive", "Certification", "Trade-off", "Monitoring")):
             self.pages.addTab(scrollable(page), name)
         layout = QVBoxLayout(self)
@@ -202,8 +151,9 @@ class DefensesLab(QWidget):
         worker.done.connect(self._on_done)
         worker.failed.connect(self._on_failed)
         theme.theme_signals().changed.connect(self._restyle)
-        self._model_changed()
         self._recommend_adaptive()
+        self.restore_settings()
+        self._model_changed()
         self._apply_advanced()
         self._restyle()
 
@@ -220,6 +170,7 @@ class DefensesLab(QWidget):
 
     def hideEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().hideEvent(event)
+        self.save_settings()  # the user leaves the lab, or closes the window
         if not event.spontaneous() and self._hid_panel:
             self._hid_panel = False
             self.dockWanted.emit(self.UNUSED_PANEL, True)
@@ -244,8 +195,34 @@ class DefensesLab(QWidget):
         if self._task is not None:
             self.worker.set_paused(paused)
 
+    # -- settings -----------------------------------------------------------------------------------
+    def save_settings(self) -> None:
+        """What is set on every page, and the page shown, into the settings."""
+        settings = self.settings
+        for key, page in zip(self._page_keys, self._pages):
+            settings.setValue(f"{SETTINGS_GROUP}/{key}", json.dumps(page.save_state()))
+        settings.setValue(f"{SETTINGS_GROUP}/page", self.pages.currentIndex())
+
+    def restore_settings(self) -> None:
+        """Back to the stored settings. A page's stored value that is not JSON, or that names
+        what no longer exists, is ignored (the page keeps its defaults); it never stops the lab
+        from opening."""
+        settings = self.settings
+        for key, page in zip(self._page_keys, self._pages):
+            stored = settings.value(f"{SETTINGS_GROUP}/{key}")
+            try:
+                page.restore_state(json.loads(stored) if isinstance(stored, str) else None)
+            except Exception:  # stored settings must never stop the lab from opening
+                log.warning("ignored the stored settings of the Defenses lab's %s page", key, exc_info=True)
+        shown = settings.value(f"{SETTINGS_GROUP}/page")
+        if isinstance(shown, (int, str)) and str(shown).isdigit() and int(shown) < self.pages.count():
+            self.pages.setCurrentIndex(int(shown))
+
     # -- naive vs adaptive ------------------------------------------------------------------------------
     def run_comparison(self) -> bool:
+        from workbench.defenses.evaluation import black_box_counterpart, compare_defense
+        from workbench.defenses.evaluation_warnings import comparison_warnings
+
         view = self.compare
         try:
             settings = view.settings()
@@ -254,47 +231,56 @@ class DefensesLab(QWidget):
             defenses = view.stack.defenses()
             if not defenses:
                 raise WorkbenchError("Add a defense to the stack first: there is nothing to compare.")
+            queries = settings.black_box_queries
+            black_box = None if queries is None else black_box_counterpart(attack, queries)
         except WorkbenchError as error:
             return self._refuse(error)
         defended = DefendedModel(model, defenses)
         adaptive = settings.adaptive
         subtitle = self._attack_text(view.attack)
-        view.cards["reference"].clear(f"{subtitle} · the model alone")
-        view.cards["naive"].clear(f"{subtitle} · gradients through the defense as it is")
-        view.cards["adaptive"].clear(f"{subtitle} · {adaptive.describe()}")
-        for stage in STAGES:
+        subtitles = {"reference": f"{subtitle} · the model alone",
+                     "naive": f"{subtitle} · gradients through the defense as it is",
+                     "adaptive": f"{subtitle} · {adaptive.describe()}"}
+        if black_box is not None:
+            subtitles["black-box"] = f"{black_box.title} ε = {black_box.params.eps:g} · {queries:,} queries per image, no gradients"
+        for stage, text in subtitles.items():
+            view.cards[stage].clear(text)
             view.cards[stage].set_waiting()
-        view.verdict.setText(f"Attacking {len(images)} images three times: no defense, the defense naive, "
-                             f"the defense adaptive ({adaptive.describe()}).")
+        view.verdict.setText(f"Attacking {len(images)} images: no defense, the defense naive, the defense adaptive "
+                             f"({adaptive.describe()})" + (", then by queries alone." if black_box is not None else "."))
         large = self._large_budget(view.attack)
-        warnings = {"reference": [], "naive": self._attack_warnings(defended, Adaptive()),
-                    "adaptive": self._attack_warnings(defended, adaptive)}
+        labelled = int((labels >= 0).sum())
         results: dict[str, tuple[float | None, float | None]] = {}
+        references = {"naive": ("reference", "undefended model"), "adaptive": ("reference", "undefended model"),
+                      "black-box": ("naive", "naive white-box attack")}
         seed = self.state.seed
 
         def progress(event: StageEvent) -> None:
             inner = event.event
             step = getattr(inner, "event", None)
             if step is not None and hasattr(step, "iteration"):
-                card = view.cards[event.stage]
-                card.set_progress(step.iteration, step.total, f"iteration {step.iteration} of {step.total}")
+                unit = "query" if event.stage == "black-box" else "iteration"
+                view.cards[event.stage].set_progress(step.iteration, step.total, f"{unit} {step.iteration} of {step.total}")
                 self._emit_status(step.iteration, step.total)
             elif isinstance(inner, DefenseEvaluation):
                 results[event.stage] = (inner.clean_accuracy, inner.robust_accuracy)
-                reference = results.get("reference", (None, None))[1] if event.stage != "reference" else None
-                stage_warnings = warnings[event.stage] + self._large_eps_warning(large, inner.robust_accuracy)
+                reference, name = references.get(event.stage, (None, ""))
                 card = view.cards[event.stage]
-                card.set_result(inner.clean_accuracy, inner.robust_accuracy, reference, stage_warnings)
+                card.set_result(inner.clean_accuracy, inner.robust_accuracy, results.get(reference, (None, None))[1],
+                                reference_name=name)
                 card.set_examples(inner.evaluation.x_adv, inner.judged_pred, inner.evaluation.labels, model.labels)
+                robust = {stage: accuracies[1] for stage, accuracies in results.items()}
+                for stage, found in comparison_warnings(defended, adaptive, robust, large_eps=large, images=labelled).items():
+                    view.cards[stage].set_warnings(found)  # a later stage can qualify an earlier one
                 view.show_verdict(results, adaptive.describe())
 
         def finished(final: Any) -> None:
             if isinstance(final, StageEvent):
                 progress(final)
-            self.message.emit("Naive and adaptive attacks done.", "info")
+            self.message.emit("Naive, adaptive" + (" and black-box" if black_box is not None else "") + " attacks done.", "info")
 
         def source():
-            return comparison_events(attack, model, defenses, adaptive, images, labels, seed=seed)
+            return compare_defense(attack, model, defenses, adaptive, images, labels, black_box=black_box, seed=seed)
 
         return self._start(view, source, progress, finished,
                            keep=lambda e: isinstance(e, StageEvent) and isinstance(e.event, DefenseEvaluation))
@@ -304,13 +290,11 @@ class DefensesLab(QWidget):
         for random ones)."""
         from workbench.defenses.evaluation import adaptive_for
 
-        model = self.state.model
         try:
             defenses = self.compare.stack.defenses()
         except WorkbenchError:
             return
-        if model is not None:
-            self.compare.set_adaptive(adaptive_for(DefendedModel(model, defenses), eot=self.compare.eot_draws_value()))
+        self.compare.set_adaptive(adaptive_for(defenses, eot=self.compare.eot_draws_value()))
 
     # -- certification ------------------------------------------------------------------------------------
     def run_certification(self) -> bool:
@@ -349,6 +333,7 @@ class DefensesLab(QWidget):
         from workbench.core.params import build
         from workbench.defenses import DEFENSES
         from workbench.defenses.evaluation import sweep_tradeoff
+        from workbench.defenses.evaluation_warnings import attack_warnings
         from workbench.defenses.smoothing import SmoothingParams
 
         view = self.tradeoff
@@ -365,8 +350,8 @@ class DefensesLab(QWidget):
             return self._refuse(error)
         eot, radius, seed = view.eot.value(), view.radius_value(), self.state.seed
         noise_ids = self._noise_models(model) if view.noise_models.isChecked() and defense_id == "gaussian-noise" else {}
-        naive = self._attack_warnings(DefendedModel(model, [sample]), Adaptive())
-        view.start(strengths, radius, [f"Naive curve: {w}" for w in naive] + self._large_eps_warning(self._large_budget(view.attack), None))
+        naive = attack_warnings(DefendedModel(model, [sample]), Adaptive())
+        view.start(strengths, radius, [f"Naive curve: {w}" for w in naive])
 
         def source():
             base_models = {s: self._load(noise_ids[s], model) for s in strengths if s in noise_ids}
@@ -567,12 +552,6 @@ class DefensesLab(QWidget):
         self.certify.set_models(models, hint)
         self.tradeoff.set_noise_models_available(bool(noise), hint if not noise else
                                                  "Smooth each σ with the built-in model trained under that noise where one exists")
-        self._recommend_adaptive()
-
-    def _attack_warnings(self, defended: DefendedModel, adaptive: Adaptive) -> list[str]:
-        from workbench.defenses.evaluation_warnings import attack_warnings
-
-        return attack_warnings(defended, adaptive)
 
     def _large_budget(self, chooser) -> float | None:
         """The attack's ε if it is "very large" (see :data:`LARGE_LINF`), else None."""
@@ -582,13 +561,6 @@ class DefensesLab(QWidget):
             return None
         limit = LARGE_LINF if chooser.attack_class().norm == "linf" else LARGE_LINF * math.sqrt(math.prod(model.input_shape))
         return float(eps) if eps >= limit else None
-
-    @staticmethod
-    def _large_eps_warning(eps: float | None, robust: float | None) -> list[str]:
-        from workbench.defenses.evaluation_warnings import large_eps_not_broken
-
-        warning = large_eps_not_broken(robust, eps) if eps is not None else None
-        return [warning] if warning else []
 
     @staticmethod
     def _attack_text(chooser) -> str:

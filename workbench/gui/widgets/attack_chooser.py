@@ -5,7 +5,8 @@ black-box run).
 Unlike the Evasion lab's attack panel it holds its own choice (a page's attack is not the
 window's attack) and has no run controls. ``accepts`` chooses which attacks of the registry it
 lists; the parameter form comes from the attack's declaration (:mod:`workbench.gui.forms`), and
-the values typed for each attack are kept while the user switches between them.
+the values typed for each attack are kept while the user switches between them, and with
+:meth:`~AttackChooser.save_state` in the settings.
 
 Run alone for development: ``python -m workbench.gui.widgets.attack_chooser``.
 """
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QVBoxLayout, QWid
 from workbench.attacks import ATTACKS
 from workbench.attacks.base import Attack
 from workbench.gui.forms import ParamForm
-from workbench.gui.widgets.page_parts import tint
+from workbench.gui.widgets.page_parts import tint, valid_values
 
 
 def bounded_white_box(attack: type[Attack]) -> bool:
@@ -103,6 +104,26 @@ class AttackChooser(QWidget):
             self.picker.setCurrentIndex(index)
         elif index >= 0:
             self._show(attack_id)
+
+    def save_state(self) -> dict[str, Any]:
+        """The choice and the values typed for each attack, for the settings."""
+        values = {key: dict(v) for key, v in self._values.items()}
+        if self._shown:
+            values[self._shown] = self.form.values()  # every value the form shows, typed or default
+        return {"attack": self.attack_id(), "values": values}
+
+    def restore_state(self, state: Any) -> None:
+        """Back to a :meth:`save_state` read from the settings: attacks no longer listed, unknown
+        parameters and bad values are left out."""
+        if not isinstance(state, dict):
+            return
+        stored = state.get("values")
+        for attack_id, values in (stored.items() if isinstance(stored, dict) else ()):
+            if isinstance(attack_id, str) and self.picker.findData(attack_id) >= 0:
+                kept = valid_values(ATTACKS.get(attack_id).parameters(), values)
+                self._values[attack_id] = {**self._values.get(attack_id, {}), **kept}
+        attack = state.get("attack")
+        self.set_attack(attack if isinstance(attack, str) and self.picker.findData(attack) >= 0 else self.attack_id())
 
     # -- internals --------------------------------------------------------------------------------
     def _show(self, attack_id: str) -> None:

@@ -13,7 +13,8 @@ fraction of images classified correctly with a certified radius at least r), the
 and a table of every image's prediction, radius and lower confidence bound.
 
 The view runs nothing: ``runRequested``/``stopRequested`` ask its lab, which feeds
-:meth:`show_progress` and :meth:`show_result` with the worker's events.
+:meth:`show_progress` and :meth:`show_result` with the worker's events, and keeps the settings
+(:meth:`~CertifyView.save_state`).
 
 Run alone for development: ``python -m workbench.gui.widgets.certify_view``.
 """
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QFormLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QProgressBar,
@@ -37,7 +39,6 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
-    QHBoxLayout,
     QVBoxLayout,
     QWidget,
 )
@@ -46,7 +47,15 @@ from workbench.defenses.smoothing import SmoothingParams
 from workbench.gui import theme
 from workbench.gui.forms import ParamForm, format_number
 from workbench.gui.widgets.defense_card import percent
-from workbench.gui.widgets.page_parts import group, run_buttons, settings_panel, styled_plot, tint
+from workbench.gui.widgets.page_parts import (
+    group,
+    restore_spin,
+    run_buttons,
+    settings_panel,
+    styled_plot,
+    tint,
+    valid_values,
+)
 
 RADIUS_POINTS = 400  # points of the certified-accuracy curve
 DEFAULT_IMAGES = 16
@@ -72,6 +81,7 @@ class CertifyView(QWidget):
         self._result: Any = None
         self._curve = (np.zeros(0), np.zeros(0))
         self._image = -1
+        self._chosen = ""  # the base model chosen last, chosen again when it is offered
 
         self.model = QComboBox()
         self.model.setObjectName("certifyModel")
@@ -157,16 +167,16 @@ class CertifyView(QWidget):
     # -- settings ---------------------------------------------------------------------------------
     def set_models(self, models: Sequence[tuple[str, str, float | None]], hint: str = "") -> None:
         """The base models to offer: (id, shown name, training noise σ or None); choosing one
-        with a training σ sets the smoothing σ to it. The choice is kept if it is still offered;
-        otherwise the model trained with the σ nearest the form's is chosen, if any is."""
-        current = self.model.currentData()
+        with a training σ sets the smoothing σ to it. The last choice (or the stored one) is kept
+        if it is offered; otherwise the model trained with the σ nearest the form's is chosen, if
+        any is."""
         self.model.blockSignals(True)
         self.model.clear()
         for model_id, name, sigma in models:
             self.model.addItem(name, (model_id, sigma))
         sigma_now = float(self.form.values().get("sigma", 0.25))
         trained = [(abs(sigma - sigma_now), i) for i, (_id, _name, sigma) in enumerate(models) if sigma is not None]
-        kept = next((i for i in range(self.model.count()) if self.model.itemData(i) == current), None)
+        kept = next((i for i, (model_id, _name, _sigma) in enumerate(models) if model_id == self._chosen), None)
         self.model.setCurrentIndex(kept if kept is not None else min(trained)[1] if trained else 0)
         self.model.blockSignals(False)
         self._model_chosen(self.model.currentIndex())
@@ -187,8 +197,29 @@ class CertifyView(QWidget):
         self.run_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
 
+    def save_state(self) -> dict[str, Any]:
+        """The base model, the smoothing parameters and the image count, for the settings."""
+        return {"model": self.model_id(), "smoothing": self.params(), "images": self.images.value()}
+
+    def restore_state(self, state: Any) -> None:
+        """Back to a :meth:`save_state` read from the settings (what is missing or bad is left as
+        it is). The stored model is chosen whenever it is offered (the lab offers the models once
+        the current model is known)."""
+        if not isinstance(state, dict):
+            return
+        self.form.set_values(valid_values(self.form.params(), state.get("smoothing")))
+        restore_spin(self.images, state.get("images"))
+        model_id = state.get("model")
+        if isinstance(model_id, str) and model_id:
+            self._chosen = model_id
+            index = next((i for i in range(self.model.count()) if self.model.itemData(i)[0] == model_id), -1)
+            if index >= 0:
+                self.model.setCurrentIndex(index)
+
     def _model_chosen(self, _index: int) -> None:
         data = self.model.currentData()
+        if data:
+            self._chosen = data[0]
         if data and data[1] is not None:
             self.form.set_values({"sigma": data[1]})
 

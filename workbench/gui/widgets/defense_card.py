@@ -1,7 +1,8 @@
 """``DefenseCard``: the outcome of one attack on a defended model, as a card.
 
-The robust accuracy in large type, the clean accuracy under it, the undefended model's robust
-accuracy under the same attack for reference (and the difference in points), a progress bar
+The robust accuracy in large type, the clean accuracy under it, a reference result for
+comparison (the undefended model's robust accuracy under the same attack, or the white-box
+attack's for a black-box card) and the difference in points, a progress bar
 while the attack runs, the evaluation warnings in a yellow banner right under the numbers
 they qualify, and a few of the adversarial images with what the (defended) model answered.
 
@@ -208,18 +209,25 @@ class DefenseCard(QFrame):
         robust: float | None,
         reference_robust: float | None = None,
         warnings: Sequence[str] = (),
+        reference_name: str = "undefended model",
     ) -> None:
-        """The measured accuracies; ``reference_robust`` is the undefended model's robust
-        accuracy under the same attack (None: not measured)."""
+        """The measured accuracies; ``reference_robust`` is the robust accuracy to compare with,
+        named ``reference_name`` (by default the undefended model's under the same attack; None:
+        not measured)."""
         self._robust, self._clean = robust, clean
         self.progress.setVisible(False)
         self.robust.setText(percent(robust))
         self.clean.setText(f"clean accuracy {percent(clean)}")
         if reference_robust is not None and robust is not None:
-            self.reference.setText(f"undefended model: {percent(reference_robust)} robust "
+            self.reference.setText(f"{reference_name}: {percent(reference_robust)} robust "
                                    f"({points(robust, reference_robust)})")
         else:
             self.reference.setText("")
+        self.set_warnings(warnings)
+
+    def set_warnings(self, warnings: Sequence[str]) -> None:
+        """The evaluation warnings under the numbers (replacing the earlier ones: a later stage
+        can qualify a finished result)."""
         self.banner.set_warnings(list(warnings))
 
     def robust_accuracy(self) -> float | None:

@@ -4,7 +4,8 @@ The list shows the stack in the order the defenses run (top first) with what eac
 from an adaptive attacker: a randomized defense is answered with EOT, one without a useful
 gradient with BPDA (Athalye et al., ICML 2018). Add, remove and reorder with the buttons (or
 Delete and Ctrl+Up/Down in the list); the selected defense's parameters are edited in a form
-generated from its declaration (:mod:`workbench.gui.forms`).
+generated from its declaration (:mod:`workbench.gui.forms`). The stack is kept in the
+settings with :meth:`~DefenseStack.save_state`.
 
 Run alone for development: ``python -m workbench.gui.widgets.defense_stack``.
 """
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from workbench.defenses import DEFENSES, Defense
 from workbench.gui.forms import ParamForm, format_number
-from workbench.gui.widgets.page_parts import tint
+from workbench.gui.widgets.page_parts import tint, valid_values
 
 _SPEC = Qt.ItemDataRole.UserRole  # an item's (defense id, values)
 
@@ -163,6 +164,21 @@ class DefenseStack(QWidget):
 
     def is_valid(self) -> bool:
         return self.form.is_valid()
+
+    def save_state(self) -> list[list[Any]]:
+        """The stack as [defense id, values] pairs, for the settings."""
+        return [[defense_id, dict(values)] for defense_id, values in self.stack()]
+
+    def restore_state(self, state: Any) -> None:
+        """Back to a :meth:`save_state` read from the settings. Defenses no longer registered,
+        unknown parameters and bad values are left out (their defaults stand); a stored stack of
+        which nothing is left keeps the current one."""
+        if not isinstance(state, list):
+            return
+        specs = [(entry[0], valid_values(DEFENSES.get(entry[0]).parameters(), entry[1])) for entry in state
+                 if isinstance(entry, (list, tuple)) and len(entry) == 2 and isinstance(entry[0], str) and entry[0] in DEFENSES]
+        if specs or not state:
+            self.set_stack(specs)
 
     # -- internals --------------------------------------------------------------------------------
     def _append(self, defense_id: str, values: Mapping[str, Any] | None) -> None:

@@ -13,7 +13,8 @@ threshold δ — a query-based attack's near-duplicate queries dive below it, a 
 stays above (its false-positive rate is shown when it ends).
 
 The view runs nothing: ``attackRequested``, ``benignRequested`` and ``stopRequested`` ask its
-lab, which feeds :meth:`show_snapshot` with the detector's state as the queries arrive.
+lab, which feeds :meth:`show_snapshot` with the detector's state as the queries arrive, and
+keeps the settings (:meth:`~MonitorView.save_state`).
 
 Run alone for development: ``python -m workbench.gui.widgets.monitor_view``.
 """
@@ -40,7 +41,14 @@ from workbench.defenses.monitor import MonitorParams
 from workbench.gui import theme
 from workbench.gui.forms import ParamForm
 from workbench.gui.widgets.attack_chooser import AttackChooser, query_based
-from workbench.gui.widgets.page_parts import group, settings_panel, styled_plot, tint
+from workbench.gui.widgets.page_parts import (
+    group,
+    restore_spin,
+    settings_panel,
+    styled_plot,
+    tint,
+    valid_values,
+)
 
 LIGHTS = {"idle": "#9e9e9e", "quiet": "#2e7d32", "alarm": "#d32f2f"}
 REDRAW_INTERVAL_MS = 100
@@ -180,6 +188,22 @@ class MonitorView(QWidget):
     def oracle_params(self) -> dict[str, Any]:
         """The attacker's accounts as :class:`~workbench.core.oracle.OracleParams` values."""
         return {"accounts": self.accounts.value(), "switch_every": self.switch_every.value()}
+
+    def save_state(self) -> dict[str, Any]:
+        """Everything set on the page, for the settings."""
+        return {"detector": self.monitor_params(), "calibration": self.calibration.value(), "attack": self.attack.save_state(),
+                "accounts": self.accounts.value(), "switch_every": self.switch_every.value(), "benign": self.benign.value()}
+
+    def restore_state(self, state: Any) -> None:
+        """Back to a :meth:`save_state` read from the settings (what is missing or bad is left as
+        it is)."""
+        if not isinstance(state, dict):
+            return
+        self.form.set_values(valid_values(self.form.params(), state.get("detector")))
+        self.attack.restore_state(state.get("attack"))
+        for spin, key in ((self.calibration, "calibration"), (self.accounts, "accounts"),
+                          (self.switch_every, "switch_every"), (self.benign, "benign")):
+            restore_spin(spin, state.get(key))
 
     def set_running(self, running: bool) -> None:
         self.attack_button.setEnabled(not running)

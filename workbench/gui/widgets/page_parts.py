@@ -1,17 +1,33 @@
 """Parts shared by the Defenses lab's pages: the settings column (setting groups in a
 scrollable column of a readable width, a Run and a Stop button under them) and plain static
-plots, and text colours that keep following the application font. Helpers, not widget
-classes: each page composes its own from them."""
+plots, text colours that keep following the application font, and the careful restoring of
+stored settings (values read back from QSettings may be stale, mistyped or out of range: they
+are dropped, never shown as errors or raised). Helpers, not widget classes: each page composes
+its own from them."""
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, Iterable
 
 import pyqtgraph as pg
 import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QComboBox,
+    QDoubleSpinBox,
+    QGroupBox,
+    QHBoxLayout,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
+from workbench.core.errors import WorkbenchError
+from workbench.core.params import ParamInfo
 from workbench.gui import theme
 
 
@@ -100,3 +116,44 @@ def scrollable(page: QWidget) -> QScrollArea:
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QScrollArea.Shape.NoFrame)
     return scroll
+
+
+# -- restoring stored settings ----------------------------------------------------------------------
+
+
+def valid_values(params: Iterable[ParamInfo], stored: Any) -> dict[str, Any]:
+    """The entries of ``stored`` that name one of ``params`` and pass its check (converted);
+    anything else — not a dict, unknown keys, wrong types, values out of bounds — is left out."""
+    if not isinstance(stored, dict):
+        return {}
+    values = {}
+    for info in params:
+        if info.name in stored:
+            try:
+                values[info.name] = info.check(stored[info.name])
+            except (WorkbenchError, TypeError, ValueError):
+                pass
+    return values
+
+
+def restore_spin(spin: QSpinBox | QDoubleSpinBox, value: Any) -> None:
+    """Set ``spin`` to a stored number if it is one its range holds (else leave it)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return
+    if isinstance(spin, QSpinBox) and not float(value).is_integer():
+        return
+    if spin.minimum() <= value <= spin.maximum():
+        spin.setValue(int(value) if isinstance(spin, QSpinBox) else float(value))
+
+
+def restore_check(button: QAbstractButton, value: Any) -> None:
+    """Check or uncheck ``button`` as stored, if the stored value is a bool."""
+    if isinstance(value, bool):
+        button.setChecked(value)
+
+
+def restore_choice(combo: QComboBox, data: Any) -> None:
+    """Choose the item of ``combo`` whose data is the stored ``data``, if one is."""
+    index = combo.findData(data) if isinstance(data, str) else -1
+    if index >= 0:
+        combo.setCurrentIndex(index)

@@ -12,7 +12,8 @@ that qualify the naive curve; and export of the plot (PNG) and of the numbers (C
 per strength as :meth:`~workbench.defenses.evaluation.Tradeoff.rows` gives them).
 
 The view runs nothing: ``runRequested``/``stopRequested`` ask its lab, which feeds
-:meth:`show_stage`, :meth:`add_point` and :meth:`show_result`.
+:meth:`show_stage`, :meth:`add_point` and :meth:`show_result`, and keeps the settings
+(:meth:`~TradeoffPlot.save_state`).
 
 Run alone for development: ``python -m workbench.gui.widgets.tradeoff_plot``.
 """
@@ -50,7 +51,17 @@ from workbench.defenses.smoothing import SmoothingParams
 from workbench.gui import theme
 from workbench.gui.forms import ERROR_COLOR, ParamForm, format_number
 from workbench.gui.widgets.attack_chooser import AttackChooser, bounded_white_box
-from workbench.gui.widgets.page_parts import group, run_buttons, settings_panel, styled_plot, tint
+from workbench.gui.widgets.page_parts import (
+    group,
+    restore_check,
+    restore_choice,
+    restore_spin,
+    run_buttons,
+    settings_panel,
+    styled_plot,
+    tint,
+    valid_values,
+)
 from workbench.gui.widgets.warning_banner import WarningBanner
 
 # Strengths to sweep by default, weakest defense first.
@@ -247,6 +258,33 @@ class TradeoffPlot(QWidget):
         if running:
             for button in (self.export_png_button, self.export_csv_button):
                 button.setEnabled(False)
+
+    def save_state(self) -> dict[str, Any]:
+        """Everything set on the page, for the settings."""
+        return {"defense": self.defense_id(), "strengths": self.strengths.text(), "defense_params": self.defense_params(),
+                "attack": self.attack.save_state(), "eot": self.eot.value(), "radius": self.radius.value(),
+                "smoothing": self.smoothing_params(), "noise_models": self.noise_models.isChecked(),
+                "images": self.images.value()}
+
+    def restore_state(self, state: Any) -> None:
+        """Back to a :meth:`save_state` read from the settings (what is missing or bad, such as
+        strengths the defense no longer takes, is left as it is)."""
+        if not isinstance(state, dict):
+            return
+        restore_choice(self.defense, state.get("defense"))
+        strengths = state.get("strengths")
+        try:
+            if isinstance(strengths, str):
+                parse_strengths(strengths, self.defense_id())
+                self.strengths.setText(strengths)
+        except WorkbenchError:
+            pass
+        self.defense_form.set_values(valid_values(self.defense_form.params(), state.get("defense_params")))
+        self.attack.restore_state(state.get("attack"))
+        self.smoothing.set_values(valid_values(self.smoothing.params(), state.get("smoothing")))
+        for spin, key in ((self.eot, "eot"), (self.radius, "radius"), (self.images, "images")):
+            restore_spin(spin, state.get(key))
+        restore_check(self.noise_models, state.get("noise_models"))
 
     def _defense_chosen(self) -> None:
         defense = DEFENSES.get(self.defense_id())
