@@ -620,28 +620,9 @@ class DefensesLab(QWidget):
 
 def main() -> int:  # pragma: no cover - manual development aid
     """The lab alone, on the built-in model and its samples."""
-    from PySide6.QtWidgets import QMainWindow
+    from workbench.gui.labs.standalone import run_lab_alone
 
-    from workbench.core.datasets import open_data
-    from workbench.core.loaders import load_model
-    from workbench.gui.app import create_application
-    from workbench.gui.state import ModelSource
-
-    app = create_application(sys.argv[1:])
-    state, worker = AppState(), TaskWorker()
-    model = load_model("fashion-cnn")
-    images = open_data("samples:fashion-mnist", model.spec, model.labels)
-    state.set_model(model, ModelSource("fashion-cnn", builtin=True))
-    state.set_images(images, model.predict(images.images).numpy())
-    window = QMainWindow()
-    lab = DefensesLab(state, worker)
-    window.setCentralWidget(lab)
-    lab.message.connect(lambda text, kind: window.statusBar().showMessage(text, 8000))
-    app.aboutToQuit.connect(worker.shutdown)
-    window.setWindowTitle("Defenses lab")
-    window.resize(1400, 900)
-    window.show()
-    return app.exec()
+    return run_lab_alone(DefensesLab, "Defenses lab")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -752,34 +752,10 @@ def data_argument(images, index: int) -> str:
 
 
 def main() -> int:  # pragma: no cover - manual development aid
-    """The lab alone, on the built-in model and its samples, with its docks around it."""
-    from PySide6.QtWidgets import QDockWidget, QMainWindow
+    """The lab alone, on the built-in model and its samples."""
+    from workbench.gui.labs.standalone import run_lab_alone
 
-    from workbench.core.datasets import open_data
-    from workbench.core.loaders import load_model
-    from workbench.gui.app import create_application
-    from workbench.gui.state import ModelSource
-
-    app = create_application(sys.argv[1:])
-    state, worker = AppState(), TaskWorker()
-    model = load_model("fashion-cnn")
-    images = open_data("samples:fashion-mnist", model.spec, model.labels)
-    state.set_model(model, ModelSource("fashion-cnn", builtin=True))
-    state.set_images(images, model.predict(images.images).numpy())
-    window = QMainWindow()
-    lab = EvasionLab(state, worker)
-    window.setCentralWidget(lab)
-    for name, title, widget, area in lab.docks():
-        dock = QDockWidget(title, window)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        window.addDockWidget(area, dock)
-    lab.message.connect(lambda text, kind: window.statusBar().showMessage(text, 8000))
-    app.aboutToQuit.connect(worker.shutdown)
-    window.setWindowTitle("Evasion lab")
-    window.resize(1400, 900)
-    window.show()
-    return app.exec()
+    return run_lab_alone(EvasionLab, "Evasion lab")
 
 
 if __name__ == "__main__":  # pragma: no cover
