@@ -165,3 +165,35 @@ def test_a_template_of_ones_own_with_anchors(tmp_path):
 def test_a_template_fitted_outside_the_image():
     with pytest.raises(MaskError, match="outside"):
         fit_template("eyeglasses", {"left_eye": [200.0, 200.0], "right_eye": [220.0, 200.0]}, (64, 64))
+
+
+def _ring_template(folder, coverage=None):
+    """A ring template (a 2-pixel-thick square outline, 16×16) anchored at its top corners."""
+    ring = torch.zeros(1, 16, 16)
+    ring[:, :2], ring[:, -2:], ring[:, :, :2], ring[:, :, -2:] = 1, 1, 1, 1
+    save_png(folder / "ring.png", ring)
+    spec = {"anchors": {"a": [-0.5, -0.5], "b": [15.5, -0.5]}}
+    if coverage is not None:
+        spec["coverage"] = coverage
+    (folder / "ring.json").write_text(json.dumps(spec))
+    return folder / "ring.png"
+
+
+def test_a_coverage_budget_thickens_the_template_as_far_as_it_allows(tmp_path):
+    marks = {"a": [7.5, 7.5], "b": [23.5, 7.5]}  # the ring, 16 pixels wide, at (8, 8) of 32×32
+    plain = fit_template(_ring_template(tmp_path), marks, (32, 32))
+    assert plain.sum() == 112  # 16² − 12²
+    budget = 0.25  # 256 pixels: the ring grows a pixel out and in (18² − 10² = 224), not two (336)
+    thick = fit_template(_ring_template(tmp_path, budget), marks, (32, 32))
+    assert set(thick.unique().tolist()) == {0.0, 1.0}
+    assert (thick >= plain).all()  # it only grows
+    assert 200 < thick.sum() <= budget * 32 * 32  # 224, and the hole's corners round off
+    assert not thick[0, 0, 14:18, 14:18].any()  # the hole stays open
+    # A budget the plain fit already exceeds leaves it as it is (never thinner).
+    assert torch.equal(fit_template(_ring_template(tmp_path, 0.01), marks, (32, 32)), plain)
+
+
+@pytest.mark.parametrize("coverage", [0, 1.5, "a lot", [0.1]])
+def test_a_bad_coverage_budget_is_a_clear_error(tmp_path, coverage):
+    with pytest.raises(MaskError, match="'coverage' must be a fraction"):
+        fit_template(_ring_template(tmp_path, coverage), {"a": [7.5, 7.5], "b": [23.5, 7.5]}, (32, 32))

@@ -43,9 +43,11 @@ def test_eyes_are_where_the_generator_says():
 
 
 def test_eyeglass_frames_cover_at_most_ten_percent():
+    """Each frame is thickened to the template's pixel budget (9 %), so far faces get frames as
+    usable as close-ups' (8 %–10 %), and no frame covers more than the issue's 10 %."""
     _, _, marks = render_faces(24, 3)
     coverage = [fit_template("eyeglasses", mark, size=(FACE_SIZE, FACE_SIZE)).mean().item() for mark in marks]
-    assert 0.02 < min(coverage) and max(coverage) <= 0.10
+    assert 0.08 < min(coverage) and max(coverage) <= 0.10
 
 
 def test_identities_look_different():

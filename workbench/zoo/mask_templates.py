@@ -4,7 +4,9 @@ A template PNG in ``resources/masks/`` (white = mask) has a sidecar ``<name>.jso
 ``anchors`` say which landmarks it is fitted to (see :func:`workbench.core.landmarks.fit_template`),
 in the template's pixels with OpenCV's convention (pixel centres at integers):
 
-* ``eyeglasses``: the centres of the two eye holes, measured on the drawn frame;
+* ``eyeglasses``: the centres of the two eye holes, measured on the drawn frame, and a pixel
+  budget (:data:`EYEGLASS_COVERAGE`): the frame fitted to a face is thickened to cover up to
+  that fraction of the image;
 * ``stop-stickers``: two bars above and below the STOP lettering, in the arrangement of
   Eykholt et al.'s sticker attack (CVPR 2018), drawn on the 128×128 square of the
   sign (the canvas that ``workbench.zoo.signs`` draws a sign on, whose corners are the sign's
@@ -26,6 +28,9 @@ from workbench.core.resources import resource_path
 SIGN_SQUARE = 128  # side of the sign's square in the sticker template, in template pixels
 # The bars in the sign's square: (left, top, right, bottom), right and bottom exclusive.
 STOP_STICKER_BARS = ((24, 22, 104, 38), (24, 90, 104, 106))
+# The fraction of a face image an eyeglass frame may cover (issue 4 allows 10 %; Sharif et al.'s
+# frames cover about 6.5 % of an aligned face image, which fills the whole image).
+EYEGLASS_COVERAGE = 0.09
 
 
 def eye_hole_centres(frame: np.ndarray) -> list[list[float]]:
@@ -62,7 +67,8 @@ def write_resources(folder: Path | None = None) -> list[Path]:
     left_eye, right_eye = eye_hole_centres(glasses if glasses.ndim == 2 else glasses.max(axis=2))
     corner = SIGN_SQUARE - 0.5
     written = [folder / "eyeglasses.json", folder / "stop-stickers.png", folder / "stop-stickers.json"]
-    write_json_atomic(written[0], {"anchors": {"left_eye": left_eye, "right_eye": right_eye}})
+    write_json_atomic(written[0], {"anchors": {"left_eye": left_eye, "right_eye": right_eye},
+                                   "coverage": EYEGLASS_COVERAGE})
     save_png(written[1], draw_stop_stickers().astype(np.float32) / 255)
     write_json_atomic(
         written[2], {"anchors": {"sign": [[-0.5, -0.5], [corner, -0.5], [corner, corner], [-0.5, corner]]}}
