@@ -187,7 +187,8 @@ def _batch_shots(app, window, lab, out: Path) -> list[Path]:
 
 
 def _eyeglasses_shot(app, window, lab, out: Path) -> list[Path]:
-    """The eyeglass frame fitted to a face of the built-in samples (skipped without them)."""
+    """The eyeglass frame fitted to a face of the built-in samples, then an impersonation through
+    it, finished (skipped without the samples)."""
     from workbench.core.resources import resource_path
     from workbench.gui.state import ModelSource
 
@@ -201,7 +202,17 @@ def _eyeglasses_shot(app, window, lab, out: Path) -> list[Path]:
     window.message_bar.dismiss()
     lab.toolbar.action("template:eyeglasses").trigger()
     _pump(app, 0.3)
-    return [_grab(window, out / "eyeglasses-fitted.png")]
+    written = [_grab(window, out / "eyeglasses-fitted.png")]
+    state = window.state
+    state.set_attack("eyeglasses")
+    state.set_attack_params({"steps": 150})
+    state.set_targeted(True)
+    state.set_target_class((int(state.images.labels[state.current_index]) + 1) % state.model.num_classes)
+    assert lab.run(), window.message_bar.text()
+    _pump(app, until=lambda: lab.live_run() is None, timeout=600)
+    _pump(app, 0.5)
+    written.append(_grab(window, out / "eyeglasses-impersonation.png"))
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
