@@ -12,7 +12,8 @@ each person in the batch, as Sharif et al. craft over several photos of the atta
 
 The mask is the frame: fit the eyeglass template to each face with
 :func:`workbench.core.landmarks.fit_template` (from the sample set's eye landmarks or eyes
-detected by OpenCV's cascades), or draw it.
+detected by OpenCV's cascades; the shipped template is thickened to cover up to 9 % of the
+image, its pixel budget), or draw it.
 """
 from __future__ import annotations
 
