@@ -176,10 +176,11 @@ def _thickened(canvas: np.ndarray, mask: torch.Tensor, coverage: float, size: tu
     Dilation only grows a mask, so the radius is found by bisection."""
     height, width = size
     k = _SUPERSAMPLING
+    pixels = canvas.astype(np.uint8)
 
     def grown(radius: int) -> torch.Tensor:
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-        dilated = cv2.dilate(canvas.astype(np.uint8), disc) > 0
+        dilated = cv2.dilate(pixels, disc) > 0
         return rasterize(Bitmap(dilated), display_size=(width * k, height * k), model_size=(height, width))
 
     best, low, high = mask, 0, _MAX_GROWTH * k

@@ -90,6 +90,16 @@ class Adaptive:
         return " + ".join(parts) or "naive"
 
 
+def stack_randomized(defenses: Sequence[Defense]) -> bool:
+    """Whether some defense of the stack draws randomness (EOT needed)."""
+    return any(defense.randomized for defense in defenses)
+
+
+def stack_obfuscated(defenses: Sequence[Defense]) -> bool:
+    """Whether some defense of the stack gives no useful gradient (BPDA needed)."""
+    return any(not defense.differentiable for defense in defenses)
+
+
 class DefendedModel(ModelHandle):
     """``model`` behind a stack of ``defenses`` (applied in order), itself a ModelHandle.
 
@@ -120,12 +130,12 @@ class DefendedModel(ModelHandle):
 
     @property
     def randomized(self) -> bool:
-        return any(defense.randomized for defense in self.defenses)
+        return stack_randomized(self.defenses)
 
     @property
     def obfuscated(self) -> bool:
         """Whether some defense gives no useful gradient (BPDA needed)."""
-        return any(not defense.differentiable for defense in self.defenses)
+        return stack_obfuscated(self.defenses)
 
     def adapted(self, adaptive: Adaptive, seed: int | None = None) -> DefendedModel:
         return DefendedModel(self.base, self.defenses, adaptive=adaptive,

@@ -25,7 +25,7 @@ from workbench.attacks.evaluate import BatchStep, Evaluation, evaluate_attack
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import CertifyProgress, CertifyResult
 from workbench.core.model import ModelHandle
-from workbench.defenses.base import Adaptive, DefendedModel, Defense
+from workbench.defenses.base import Adaptive, DefendedModel, Defense, stack_obfuscated, stack_randomized
 from workbench.defenses.registry import DEFENSES
 from workbench.defenses.smoothing import Smoothing, SmoothingParams
 
@@ -46,8 +46,7 @@ def adaptive_for(defenses: DefendedModel | Sequence[Defense], eot: int = 16) -> 
     """The adaptive attacker's settings for a defense stack (or a defended model's): BPDA where
     a defense gives no useful gradient, EOT with ``eot`` draws where one is random."""
     stack = defenses.defenses if isinstance(defenses, DefendedModel) else list(defenses)
-    random = any(defense.randomized for defense in stack)
-    return Adaptive(bpda=any(not defense.differentiable for defense in stack), eot=eot if random else 1)
+    return Adaptive(bpda=stack_obfuscated(stack), eot=eot if stack_randomized(stack) else 1)
 
 
 def accuracy(model: ModelHandle, x: torch.Tensor, labels: torch.Tensor) -> float | None:

@@ -49,12 +49,12 @@ from workbench.gui.forms import ParamForm, format_number
 from workbench.gui.widgets.defense_card import percent
 from workbench.gui.widgets.page_parts import (
     group,
+    restore_form,
     restore_spin,
     run_buttons,
     settings_panel,
     styled_plot,
     tint,
-    valid_values,
 )
 
 RADIUS_POINTS = 400  # points of the certified-accuracy curve
@@ -207,7 +207,7 @@ class CertifyView(QWidget):
         the current model is known)."""
         if not isinstance(state, dict):
             return
-        self.form.set_values(valid_values(self.form.params(), state.get("smoothing")))
+        restore_form(self.form, state.get("smoothing"))
         restore_spin(self.images, state.get("images"))
         model_id = state.get("model")
         if isinstance(model_id, str) and model_id:

@@ -43,11 +43,11 @@ from workbench.gui.forms import ParamForm
 from workbench.gui.widgets.attack_chooser import AttackChooser, query_based
 from workbench.gui.widgets.page_parts import (
     group,
+    restore_form,
     restore_spin,
     settings_panel,
     styled_plot,
     tint,
-    valid_values,
 )
 
 LIGHTS = {"idle": "#9e9e9e", "quiet": "#2e7d32", "alarm": "#d32f2f"}
@@ -199,7 +199,7 @@ class MonitorView(QWidget):
         it is)."""
         if not isinstance(state, dict):
             return
-        self.form.set_values(valid_values(self.form.params(), state.get("detector")))
+        restore_form(self.form, state.get("detector"))
         self.attack.restore_state(state.get("attack"))
         for spin, key in ((self.calibration, "calibration"), (self.accounts, "accounts"),
                           (self.switch_every, "switch_every"), (self.benign, "benign")):

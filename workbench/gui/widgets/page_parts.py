@@ -136,6 +136,12 @@ def valid_values(params: Iterable[ParamInfo], stored: Any) -> dict[str, Any]:
     return values
 
 
+def restore_form(form: Any, stored: Any) -> None:
+    """Set a :class:`~workbench.gui.forms.ParamForm` to the stored values that pass its
+    parameters' checks (:func:`valid_values`); the others keep what the form shows."""
+    form.set_values(valid_values(form.params(), stored))
+
+
 def restore_spin(spin: QSpinBox | QDoubleSpinBox, value: Any) -> None:
     """Set ``spin`` to a stored number if it is one its range holds (else leave it)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):

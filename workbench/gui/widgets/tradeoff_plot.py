@@ -55,12 +55,12 @@ from workbench.gui.widgets.page_parts import (
     group,
     restore_check,
     restore_choice,
+    restore_form,
     restore_spin,
     run_buttons,
     settings_panel,
     styled_plot,
     tint,
-    valid_values,
 )
 from workbench.gui.widgets.warning_banner import WarningBanner
 
@@ -279,9 +279,9 @@ class TradeoffPlot(QWidget):
                 self.strengths.setText(strengths)
         except WorkbenchError:
             pass
-        self.defense_form.set_values(valid_values(self.defense_form.params(), state.get("defense_params")))
+        restore_form(self.defense_form, state.get("defense_params"))
         self.attack.restore_state(state.get("attack"))
-        self.smoothing.set_values(valid_values(self.smoothing.params(), state.get("smoothing")))
+        restore_form(self.smoothing, state.get("smoothing"))
         for spin, key in ((self.eot, "eot"), (self.radius, "radius"), (self.images, "images")):
             restore_spin(spin, state.get(key))
         restore_check(self.noise_models, state.get("noise_models"))
