@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+from workbench.cli_checks import (
+    UsageError, check_outputs, join_negative_values, labelling_notes, out_of_memory_message, parse_rect, target_index,
+)
 
-
-class UsageError(Exception):
-    """A command-line value that cannot be used; the message names it."""
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 # -- argument parsing ----------------------------------------------------------------------------
@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     masks = attack.add_mutually_exclusive_group()
     masks.add_argument("--mask", metavar="FILE.png", help="mask PNG: white where pixels may change")
     masks.add_argument("--mask-rect", metavar="X,Y,W,H",
-                       help="rectangular mask in model pixel coordinates")
+                       help="rectangular mask in model pixel coordinates (clipped to the image; "
+                       "a negative X or Y works: --mask-rect -5,0,10,10)")
     masks.add_argument("--mask-template", metavar="NAME",
                        help="mask template fitted to each image's landmarks (the data's landmarks.json, "
                        "else eyes detected): eyeglasses, stop-stickers or a PNG with its anchor JSON")
@@ -112,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--test-limit", type=int,
                        help="evaluate on the first N test images only (synthetic data: render N held-out)")
     train.add_argument("--out", dest="out_dir", help="folder for the weights and card (default: the shipped ones)")
-    train.add_argument("--device", default=None, help="cpu or cuda (default: CUDA when available)")
+    train.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps (default: CUDA when available)")
     samples = zoo_sub.add_parser("samples", help="export the shipped sample images (Fashion-MNIST, signs, faces)")
     samples.add_argument("sets", nargs="*", metavar="SET",
                          help="sample sets to write: fashion-mnist, signs, faces (default: all)")
@@ -138,7 +139,8 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--labels", metavar="FILE", help="class names, one per line (or a JSON list)")
     group.add_argument("--trust-pickle", action="store_true",
                        help="allow loading a pickled model, which can run code: only for trusted files")
-    group.add_argument("--device", default=None, help="cpu or cuda (default: CUDA when available)")
+    group.add_argument("--device", default=None,
+                       help="cpu, cuda, cuda:N or mps, any case (default: CUDA when available)")
 
 
 def _add_print_arguments(parser: argparse.ArgumentParser) -> None:
@@ -205,7 +207,10 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("data")
     group.add_argument("--data", required=True,
                        help="samples:fashion-mnist, fashion-mnist:test, a folder or an image file")
-    group.add_argument("--limit", type=int, help="use only the first N images")
+    group.add_argument("--limit", type=int, metavar="N",
+                       help="use N images: from class folders and sample sets taken round-robin over "
+                       "the classes (20 on ten classes: two of each, each class's first files); "
+                       "from IDX files and Fashion-MNIST the first N")
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -248,12 +253,14 @@ def _input_spec(args: argparse.Namespace):
 
 
 def load_model_from_args(args: argparse.Namespace):
+    from workbench.core.device import choose_device
     from workbench.core.loaders import load_labels_file, load_model
 
+    device = choose_device(args.device)  # an unknown or absent device is refused before loading
     labels = load_labels_file(args.labels) if args.labels else None
     return load_model(
         args.model, arch=args.arch, input_spec=_input_spec(args), labels=labels,
-        device=args.device, trust_pickle=args.trust_pickle,
+        device=device, trust_pickle=args.trust_pickle,
     )
 
 
@@ -265,23 +272,24 @@ def load_data_from_args(args: argparse.Namespace, model):
     data = open_data(args.data, model.spec, model.labels, limit=args.limit)
     for name, reason in data.skipped:
         _progress(f"skipped {name}: {reason}")
+    for note in labelling_notes(data, model.labels, model.model_id, bool(args.labels)):
+        _progress(note)
     return data
 
 
 def _mask_from_args(args: argparse.Namespace, model, data):
-    from workbench.core.masks import load_mask_png, rect_mask
+    from workbench.core.masks import load_mask_png, rect_mask, require_nonempty
 
     size = (model.spec.height, model.spec.width)
     if args.mask_template:
         return _template_masks(args.mask_template, data, size)
     if args.mask:
-        return load_mask_png(args.mask, size)
+        return require_nonempty(load_mask_png(args.mask, size), args.mask)
     if args.mask_rect:
-        try:
-            x, y, w, h = (int(v) for v in args.mask_rect.split(","))
-        except ValueError:
-            raise UsageError(f"--mask-rect: '{args.mask_rect}' is not X,Y,W,H in whole pixels") from None
-        return rect_mask(x, y, w, h, size)
+        rect, note = parse_rect(args.mask_rect, size)
+        if note:
+            _progress(note)
+        return rect_mask(*rect, size)
     return None
 
 
@@ -421,17 +429,13 @@ def cmd_attack(args: argparse.Namespace) -> int:
     attack = attack_class(**parse_assignments(args.param))
     if args.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
+    check_outputs(args)
     model = load_model_from_args(args)
     oracle = _oracle_from_args(args, attack_class, model)
     print_width = _print_width(args)
     data = load_data_from_args(args, model)
     mask = _mask_from_args(args, model, data)
-    target = None
-    if args.target is not None:
-        try:
-            target = model.label_index(args.target)
-        except ValueError as error:
-            raise UsageError(f"--target: {error}") from None
+    target = None if args.target is None else target_index(args.target, model.labels)
     events = evaluate_attack(
         attack, model, data.images, data.labels, mask=mask, target=target,
         seed=args.seed, batch_size=args.batch_size, oracle=oracle,
@@ -458,18 +462,33 @@ def cmd_attack(args: argparse.Namespace) -> int:
         **evaluation.summary,
         "skipped": len(data.skipped),
     }
-    if args.print_out:
-        from workbench.core.printable import write_printable
-
-        write_printable(args.print_out, evaluation.x_adv[0], evaluation.mask[0], print_width, args.print_dpi)
-        summary["printable"] = args.print_out
-    if args.out:
-        summary["run_folder"] = str(_write_attack_run(args, model, data, attack, evaluation, summary, print_width))
+    failure = _write_attack_outputs(args, model, data, attack, evaluation, summary, print_width)
     if args.json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
         print(_attack_table(summary))
+    if failure:
+        sys.stdout.flush()
+        sys.stderr.write(f"workbench: error: the results above were not saved: {failure}\n")
+        return EXIT_FAILED
     return EXIT_OK
+
+
+def _write_attack_outputs(args, model, data, attack, evaluation, summary, print_width) -> str | None:
+    """Write the printable and the run folder (adding their paths to ``summary``); the reason
+    when writing failed, so that the computed summary is still printed."""
+    from workbench.core.errors import WorkbenchError
+    from workbench.core.printable import write_printable
+
+    try:
+        if args.print_out:
+            write_printable(args.print_out, evaluation.x_adv[0], evaluation.mask[0], print_width, args.print_dpi)
+            summary["printable"] = args.print_out
+        if args.out:
+            summary["run_folder"] = str(_write_attack_run(args, model, data, attack, evaluation, summary, print_width))
+    except (OSError, WorkbenchError) as error:
+        return str(error)
+    return None
 
 
 def _attack_table(s: dict[str, Any]) -> str:
@@ -494,10 +513,11 @@ def _attack_table(s: dict[str, Any]) -> str:
 
 
 def _write_attack_run(args, model, data, attack, evaluation, summary, print_width) -> Path:
-    from workbench.core.images import save_png
+    from workbench.attacks.evaluate import per_image_rows
+    from workbench.core.images import quantize_perturbation, save_png
     from workbench.core.params import as_dict
     from workbench.core.printable import write_printable
-    from workbench.core.runs import RunRecord, base_config, write_run
+    from workbench.core.runs import RunRecord, artifact_names, base_config, csv_writer, write_run
 
     config = base_config(
         kind="attack",
@@ -513,26 +533,20 @@ def _write_attack_run(args, model, data, attack, evaluation, summary, print_widt
         oracle=evaluation.oracle,
         device=str(model.device),
     )
-    per_image = [
-        {
-            "name": name,
-            "label": int(label),
-            "clean": model.labels[int(c)],
-            "adversarial": model.labels[int(a)],
-            "success": bool(s),
-        }
-        for name, label, c, a, s in zip(
-            data.names, evaluation.labels, evaluation.clean_pred, evaluation.adv_pred, evaluation.success
-        )
-    ]
+    per_image = per_image_rows(evaluation, data.names, model.labels)
+    eps = getattr(attack.params, "eps", None) if attack.norm in ("linf", "l2") else None
+    saved = quantize_perturbation(evaluation.x_adv, evaluation.x, norm=attack.norm, eps=eps)
     artifacts = {}
-    for i, image in enumerate(evaluation.x_adv):
-        artifacts[f"adversarial/{i:05d}.png"] = (lambda path, image=image: save_png(path, image))
+    for i, (image, file) in enumerate(zip(saved, artifact_names(data.names))):
+        per_image[i]["file"] = f"adversarial/{file}"
+        per_image[i]["linf_saved"] = round((image - evaluation.x[i]).abs().max().item(), 6)
+        artifacts[f"adversarial/{file}"] = (lambda path, image=image: save_png(path, image))
         if print_width is not None:
-            artifacts[f"printable/{i:05d}.png"] = (
+            artifacts[f"printable/{file}"] = (
                 lambda path, image=image, mask=evaluation.mask[i]:
                 write_printable(path, image, mask, print_width, args.print_dpi)
             )
+    artifacts["images.csv"] = csv_writer(per_image)
     return write_run(
         args.out,
         RunRecord(config=config, metrics={**summary, "images": per_image}, artifacts=artifacts),
@@ -677,19 +691,22 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(join_negative_values(sys.argv[1:] if argv is None else argv))
     if args.smoke and args.command not in (None, "gui"):
         parser.error("--smoke starts the window; it takes no subcommand")
+    from workbench.core.device import is_out_of_memory
     from workbench.core.errors import WorkbenchError
 
     started = time.perf_counter()
     try:
         return COMMANDS[args.command](args)
-    except (UsageError, WorkbenchError) as error:
-        parser.exit(EXIT_USAGE, f"workbench: error: {error}\n")
     except KeyboardInterrupt:
         parser.exit(EXIT_INTERRUPTED, f"workbench: interrupted after {time.perf_counter() - started:.1f} s\n")
-    except (OSError, ValueError) as error:
+    except Exception as error:  # noqa: BLE001 - sorted below; anything else keeps its traceback
+        if is_out_of_memory(error):
+            parser.exit(EXIT_FAILED, f"workbench: error: {out_of_memory_message(args)}\n")
+        if not isinstance(error, (UsageError, WorkbenchError, OSError, ValueError)):
+            raise
         parser.exit(EXIT_USAGE, f"workbench: error: {error}\n")
     return EXIT_OK
 

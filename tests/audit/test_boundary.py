@@ -1,6 +1,7 @@
 """Decision-boundary slices (workbench.audit.boundary) on a tiny linear model. Qt-free."""
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -119,45 +120,109 @@ def test_project_path_puts_clean_at_origin_and_adversarial_at_one(image_and_mask
     np.testing.assert_allclose(coords, [[0, 0], [0.5, 0], [1, 0], [1, 0.3]], atol=1e-5)
 
 
-def test_wrapper_throttles_slices_and_always_ends_with_one(tiny_model, image_and_mask):
+class FakeTime:
+    """A clock for the wrapper: each attack step takes ``step_s``, each grid point ``point_s``."""
+
+    def __init__(self, model: ModelHandle, step_s: float, point_s: float) -> None:
+        self.now = 0.0
+        self.model, self.step_s, self.point_s = model, step_s, point_s
+        self.labels, self.device = model.labels, model.device
+
+    def __call__(self) -> float:
+        return self.now
+
+    def predict(self, points, batch_size=256):  # the model, as the slices see it
+        self.now += self.point_s * len(points)
+        return self.model.predict(points, batch_size)
+
+    def steps(self, events):
+        """Pass an attack's events through, advancing the clock by one step each."""
+        for event in events:
+            if isinstance(event, AttackStep):
+                self.now += self.step_s
+            yield event
+
+
+def sliced_run(model, x, mask, fake: FakeTime, steps: int, **options):
+    """The events of a wrapped PGD run timed by ``fake``: (events, slices, seconds of slicing)."""
+    events = list(with_boundary_slices(
+        fake.steps(attack(model, x, mask, steps=steps)), fake, 0, x, mask, clock=fake, **options
+    ))
+    slices = [e for e in events if isinstance(e, BoundarySlice)]
+    return events, slices, sum(s.resolution ** 2 for s in slices) * fake.point_s
+
+
+def test_slices_stay_live_within_budget_and_end_at_full_resolution(tiny_model, image_and_mask):
     x, mask = image_and_mask
-    now = [0.0]
-    closed = []
-
-    def timed(events):
-        try:
-            for event in events:
-                if isinstance(event, AttackStep):
-                    now[0] += 0.1  # each iteration takes 0.1 s of the fake clock
-                yield event
-        finally:
-            closed.append(True)
-
-    stream = with_boundary_slices(
-        timed(attack(tiny_model, x, mask, steps=20)), tiny_model, 0, x, mask,
-        min_interval_s=0.35, resolution=11, clock=lambda: now[0], max_fraction=1.0,
-        live_budget_s=None, final_budget_s=None,
-    )
-    times, kinds, slices = [], [], []
-    for event in stream:
-        kinds.append(type(event).__name__)
-        if isinstance(event, BoundarySlice):
-            slices.append(event)
-            times.append(now[0])
-    assert kinds.count("AttackStep") == 20
-    assert isinstance(event, AttackResult) and kinds[-1] == "AttackResult"
+    # 200 steps of 10 ms; a grid point costs 50 µs (a 31×31 slice 48 ms, a 7×7 one 2.5 ms)
+    fake = FakeTime(tiny_model, step_s=0.01, point_s=50e-6)
+    events, slices, slicing = sliced_run(tiny_model, x, mask, fake, 200, resolution=31,
+                                         min_interval_s=0.25, max_fraction=0.05, live_fraction=0.02)
+    kinds = [type(e).__name__ for e in events]
+    assert kinds.count("AttackStep") == 200 and kinds[-1] == "AttackResult"
     assert kinds[-2] == "BoundarySlice" and slices[-1].final
-    periodic = times[:-1]
-    assert len(periodic) >= 2
-    assert all(b - a >= 0.35 - 1e-9 for a, b in zip(periodic, periodic[1:]))
-    assert len(periodic) <= 1 + 20 * 0.1 / 0.35
+    live = slices[:-1]
+    assert not any(s.final for s in live)
+    # Live: the first after step 1, then every ≥ 0.25 s (here every 25–30 steps), all the run long.
+    at = [s.iteration for s in live]
+    assert at[0] == 1 and len(live) >= 6 and at[-1] > 150
+    assert all(b - a >= 25 for a, b in zip(at, at[1:]))
+    assert live[0].resolution == 7 and all(7 <= s.resolution <= 31 for s in live)
+    assert sum(s.resolution ** 2 for s in live) * fake.point_s <= 0.02 * fake.now
+    # The final slice is at full resolution, and all slicing stays within 5 % of the run.
+    assert slices[-1].resolution == 31 and slices[-1].iteration == 200
+    assert slicing <= 0.05 * fake.now + 1e-9
     # The path grows with the run, starts at the clean image and ends at the current x_adv.
     assert len(slices[-1].path) > len(slices[0].path)
     np.testing.assert_allclose(slices[-1].path[0], [0, 0], atol=1e-6)
     np.testing.assert_allclose(slices[-1].path[-1], [1, 0], atol=1e-5)
     assert slices[-1].class_at(0, 0) == 0 and slices[-1].class_at(1, 0) == 1
-    assert slices[-1].iteration == 20
-    assert closed == [True]
+
+
+def test_a_short_run_gets_a_coarser_final_slice_unless_the_budget_is_lifted(tiny_model, image_and_mask):
+    x, mask = image_and_mask
+    # 20 steps of 10 ms and a 7×7 live slice after step 1 (2.5 ms): what is left of 5 % of the
+    # run buys ~8 ms, about 160 grid points: 11×11.
+    fake = FakeTime(tiny_model, step_s=0.01, point_s=50e-6)
+    _, slices, slicing = sliced_run(tiny_model, x, mask, fake, 20, resolution=31)
+    assert [(s.final, s.resolution) for s in slices] == [(False, 7), (True, 11)]
+    assert slicing <= 0.05 * fake.now + 1e-9
+    fake = FakeTime(tiny_model, step_s=0.01, point_s=50e-6)
+    _, slices, _ = sliced_run(tiny_model, x, mask, fake, 20, resolution=31, max_fraction=1.0)
+    assert slices[-1].final and slices[-1].resolution == 31
+
+
+def test_an_attack_without_steps_gets_a_measured_final_slice(tiny_model, image_and_mask):
+    x, mask = image_and_mask
+    fake = FakeTime(tiny_model, step_s=0.0, point_s=50e-6)
+    result = [e for e in attack(tiny_model, x, mask, steps=5) if isinstance(e, AttackResult)]
+
+    def only_the_result():  # the attack takes 0.2 s and reports only its result
+        fake.now += 0.2
+        yield from result
+
+    events = list(with_boundary_slices(only_the_result(), fake, 0, x, mask, clock=fake, resolution=31))
+    assert [type(e).__name__ for e in events] == ["BoundarySlice", "AttackResult"]
+    # A 7×7 slice measured 50 µs a point; what is left of 5 % of ~0.2 s buys an 11×11 one.
+    assert events[0].final and events[0].resolution == 11
+
+
+def test_slices_leave_the_attack_bit_identical(tiny_model, image_and_mask):
+    x, mask = image_and_mask
+    plain = list(attack(tiny_model, x, mask, steps=30))
+    fake = FakeTime(tiny_model, step_s=0.05, point_s=1e-5)
+    events, slices, _ = sliced_run(tiny_model, x, mask, fake, 30, resolution=11)
+    assert len(slices) > 2
+    passed = [e for e in events if not isinstance(e, BoundarySlice)]
+    assert len(passed) == len(plain)
+    for ours, theirs in zip(passed, plain):
+        assert type(ours) is type(theirs)
+        for field in dataclasses.fields(ours):
+            a, b = getattr(ours, field.name), getattr(theirs, field.name)
+            if isinstance(a, dict):
+                assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), field.name
+            else:
+                assert torch.equal(a, b) if isinstance(a, torch.Tensor) else a == b, field.name
 
 
 def test_wrapper_is_deterministic_and_closes_the_attack(tiny_model, image_and_mask):
@@ -170,8 +235,8 @@ def test_wrapper_is_deterministic_and_closes_the_attack(tiny_model, image_and_ma
         finally:
             closed.append(True)
 
+    fixed = dict(resolution=7, min_resolution=7, max_fraction=1.0, live_fraction=1.0)
     tick = iter(range(10**6))
-    fixed = dict(resolution=7, live_budget_s=None, final_budget_s=None, max_fraction=1.0)
     stream = with_boundary_slices(events(), tiny_model, 0, x, mask, min_interval_s=1.0,
                                   clock=lambda: float(next(tick)), **fixed)
     first = [e for _, e in zip(range(8), stream) if isinstance(e, BoundarySlice)]
@@ -187,39 +252,17 @@ def test_wrapper_is_deterministic_and_closes_the_attack(tiny_model, image_and_ma
         np.testing.assert_allclose(a.path, b.path)
 
 
-def test_wrapper_adapts_resolution_and_time_share_to_the_model_cost(tiny_model, image_and_mask):
-    import time
-
+def test_a_slow_model_gets_coarse_slices_less_often(tiny_model, image_and_mask):
     x, mask = image_and_mask
-
-    class Slow:
-        """The tiny model, 2 ms per image: a stand-in for a large model."""
-
-        labels = tiny_model.labels
-
-        def predict(self, points, batch_size=256):
-            time.sleep(0.002 * len(points))
-            return tiny_model.predict(points, batch_size)
-
-    steps = []
-    stream = with_boundary_slices(
-        attack(tiny_model, x, mask, steps=40), Slow(), 0, x, mask, min_interval_s=0.0,
-        resolution=41, live_budget_s=0.1, final_budget_s=0.3, max_fraction=0.25,
-    )
-    started = time.perf_counter()
-    for event in stream:
-        if isinstance(event, BoundarySlice):
-            steps.append(event)
-    time.perf_counter() - started
-    live, final = steps[:-1], steps[-1]
-    assert live[0].resolution == 9  # the first live slice is coarse and measures the cost
-    assert all(s.resolution % 2 == 1 and 9 <= s.resolution <= 41 for s in steps)
-    # 2 ms a point: 0.1 s buys ~50 points (7×7 → clamped to 9), 0.3 s ~150 points (11×11).
-    assert all(s.resolution <= 11 for s in live[1:]) and final.resolution <= 13
-    assert final.final and final.resolution >= 9
-    # The attack itself is fast here, so live slicing is what takes the time; still only a few
-    # slices are computed (each waits 3× its own cost), not one per step.
-    assert len(live) < 20
+    # A grid point costs 2 ms (a large model): a 7×7 slice takes 0.1 s, 5× a step.
+    fake = FakeTime(tiny_model, step_s=0.02, point_s=0.002)
+    _, slices, _ = sliced_run(tiny_model, x, mask, fake, 200, resolution=41,
+                              min_interval_s=0.25, live_fraction=0.02)
+    live = slices[:-1]
+    assert all(s.resolution == 7 for s in live)
+    # After the first ~0.1 s slice, a second fits 2 % only after ~10 s (the attack takes 4 s).
+    assert 1 <= len(live) <= 2
+    assert sum(s.resolution ** 2 for s in live) * fake.point_s <= 0.02 * fake.now + 0.1
 
 
 def test_wrapper_picks_the_image_of_a_batch(tiny_model, image_and_mask):

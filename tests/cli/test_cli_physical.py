@@ -67,7 +67,8 @@ def test_eyeglasses_fitted_to_landmarks_with_printables(faces_folder, tmp_path):
     assert pixels.shape[1] == width and pixels.shape[2] == 4
     assert read_resolution(printable) == pytest.approx(200, rel=1e-4)
     run = next(out.iterdir())
-    assert sorted(p.name for p in (run / "printable").iterdir()) == ["00000.png", "00001.png"]
+    printables = sorted(p.name for p in (run / "printable").iterdir())
+    assert len(printables) == 2 and printables == sorted(p.name for p in (run / "adversarial").iterdir())
     config = json.loads((run / "config.json").read_text())
     assert config["mask"]["template"] == "eyeglasses"
     assert config["printable"] == {"width_mm": 140.0, "dpi": 200.0}

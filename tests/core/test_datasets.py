@@ -177,6 +177,14 @@ def test_unknown_sources(source, message):
         open_data(source, GREY_28, CLASSES)
 
 
+@pytest.mark.parametrize("source", ["", "  "])
+def test_an_empty_source_never_reads_the_working_directory(tmp_path, monkeypatch, source):
+    save_png(tmp_path / "private.png", image(0.5))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataLoadError, match="no data given"):
+        open_data(source, GREY_28, CLASSES)
+
+
 def test_limit_must_be_positive(class_folders):
     with pytest.raises(DataLoadError, match="at least 1"):
         open_data(str(class_folders), GREY_28, CLASSES, limit=0)

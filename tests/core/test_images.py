@@ -1,6 +1,7 @@
 """Image files: every format round trip, bit depths, channels, non-ASCII paths, bad files."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import cv2
@@ -9,7 +10,7 @@ import pytest
 import torch
 
 from workbench.core.errors import DataLoadError
-from workbench.core.images import load_image, read_image_array, save_png, to_uint8_hwc
+from workbench.core.images import load_image, quantize_perturbation, read_image_array, save_png, to_uint8_hwc
 
 
 def write_encoded(path: Path, pixels_bgr: np.ndarray, params: list[int] | None = None) -> Path:
@@ -120,3 +121,46 @@ def test_bad_images_raise_a_data_load_error_naming_the_file(tmp_path, name, make
     with pytest.raises(DataLoadError, match=message) as raised:
         load_image(path)
     assert name in str(raised.value)
+
+
+def _perturbed(eps: float, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A clean image on the 8-bit grid (as a PNG gives) and a float perturbation at ±ε."""
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randint(0, 256, (2, 3, 8, 8), generator=generator).float() / 255
+    sign = torch.randint(0, 2, x.shape, generator=generator).float() * 2 - 1
+    return x, (x + eps * sign).clamp(0, 1)
+
+
+@pytest.mark.parametrize("eps", [0.05, 0.1, 0.03, 8 / 255])
+def test_quantized_linf_perturbations_stay_within_eps_of_the_saved_clean_image(tmp_path, eps):
+    x, x_adv = _perturbed(eps)
+    saved = quantize_perturbation(x_adv, x, norm="linf", eps=eps)
+    levels = (saved * 255 - x * 255).round().abs()
+    assert levels.max() == math.floor(eps * 255 + 1e-6)
+    assert (saved - x).abs().max() <= eps + 1e-7
+    nearest = (x_adv * 255).round() - (x * 255).round()
+    assert (nearest.abs().max() > levels.max()) == (eps * 255 % 1 >= 0.5)  # plain rounding would exceed ε
+    save_png(tmp_path / "adv.png", saved[0])
+    assert torch.equal(load_image(tmp_path / "adv.png"), saved[0])
+
+
+def test_quantized_l2_perturbations_stay_within_eps():
+    x, _ = _perturbed(0.0)
+    direction = torch.randn(x.shape, generator=torch.Generator().manual_seed(1))
+    direction /= direction.flatten(1).norm(dim=1).view(-1, 1, 1, 1)
+    x_adv = (x + 0.5 * direction).clamp(0, 1)
+    eps = float((x_adv - x).flatten(1).norm(dim=1).max())
+    saved = quantize_perturbation(x_adv, x, norm="l2", eps=eps)
+    assert ((saved - x).flatten(1).norm(dim=1) <= eps + 1e-6).all()
+    assert ((saved * 255 - (x_adv * 255).round()).abs() <= 1).all()
+
+
+def test_quantizing_keeps_unchanged_pixels_and_works_on_one_image():
+    x, x_adv = _perturbed(0.1)
+    mask = torch.zeros(1, 1, 8, 8)
+    mask[..., 2:6, 2:6] = 1
+    x_adv = torch.where(mask > 0, x_adv, x)
+    saved = quantize_perturbation(x_adv, x, norm="linf", eps=0.1)
+    assert torch.equal(saved * (1 - mask), x * (1 - mask))
+    assert torch.equal(quantize_perturbation(x_adv[0], x[0], norm="linf", eps=0.1), saved[0])
+    assert torch.equal((quantize_perturbation(x_adv, x) * 255).round(), (x_adv.double() * 255).round().float())

@@ -23,23 +23,9 @@ from workbench.core.errors import ModelLoadError
 from workbench.core.loaders import builtin_models, detect_format, load_builtin, load_labels_file, load_model
 from workbench.core.spec import InputSpec
 
+from malicious_files import CreatesFile, rewrite_archive, tiny_net, torch_save
+
 GREY_28 = InputSpec(channels=1, height=28, width=28)
-
-
-class CreatesFile:
-    """Unpickling this creates the file ``path``: a stand-in for any code a pickle may run."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = str(path)
-
-    def __reduce__(self):
-        return (open, (self.path, "w"))
-
-
-def tiny_net() -> nn.Module:
-    """A model whose dense layer fixes its input size at 1×28×28."""
-    torch.manual_seed(1)
-    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 26 * 26, 10)).eval()
 
 
 @pytest.fixture(scope="module")
@@ -153,15 +139,7 @@ def _zip_bytes() -> bytes:
 def _nan_weights(files) -> bytes:
     state = {k: v.clone() for k, v in files["cnn"].state_dict().items()}
     state["0.weight"][0, 0, 0, 0] = float("nan")
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    return buffer.getvalue()
-
-
-def _saved(obj) -> bytes:
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    return buffer.getvalue()
+    return torch_save(state)
 
 
 def _half(name):
@@ -196,7 +174,7 @@ BAD = [
     ("NaN in the weights", _nan_weights, WITH_ARCH, "NaN"),
     ("too few labels", lambda f: f["state.pt"].read_bytes(), {**WITH_ARCH, "labels": ["a", "b", "c"]},
      "3 labels given for a model with 10 outputs"),
-    ("checkpoint without weights", lambda f: _saved({"epoch": 3, "lr": 0.1}), WITH_ARCH, "without model weights"),
+    ("checkpoint without weights", lambda f: torch_save({"epoch": 3, "lr": 0.1}), WITH_ARCH, "without model weights"),
     ("pickled module, untrusted", lambda f: f["module.pt"].read_bytes(), {"input_spec": GREY_28}, "is a pickled Python object"),
 ]
 
@@ -215,23 +193,17 @@ def _evil_raw_pickle(marker: Path) -> bytes:
 
 
 def _evil_torch_save(marker: Path) -> bytes:
-    return _saved({"state_dict": CreatesFile(marker)})
+    return torch_save({"state_dict": CreatesFile(marker)})
 
 
 def _evil_export(files, marker: Path, protocol: int = 2) -> bytes:
     """A genuine torch.export archive whose sample inputs unpickle to code: torch.export.load
     falls back to full unpickling for them. With pickle protocol 4 the safe unpickler fails
     on an opcode before it ever sees the forbidden global."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(files["exported.pt2"]) as source, zipfile.ZipFile(buffer, "w") as target:
-        for info in source.infolist():
-            data = source.read(info)
-            if "/sample_inputs/" in info.filename:
-                payload = io.BytesIO()
-                torch.save(((CreatesFile(marker),), {}), payload, pickle_protocol=protocol)
-                data = payload.getvalue()
-            target.writestr(info.filename, data)
-    return buffer.getvalue()
+    payload = torch_save(((CreatesFile(marker),), {}), protocol)
+    return rewrite_archive(
+        files["exported.pt2"], lambda name, data: payload if name.startswith("data/sample_inputs/") else data
+    )
 
 
 @pytest.mark.parametrize("maker", ["raw pickle", "torch.save", "torch.export", "torch.export, protocol 4"])

@@ -11,7 +11,7 @@ import torch
 from workbench.core.errors import DataLoadError, MaskError
 from workbench.core.masks import (
     Bitmap, Ellipse, Everything, Mask, Operation, Polygon, Rect, Stroke,
-    load_mask_png, rasterize, rect_mask, save_mask_png,
+    clip_rect, load_mask_png, rasterize, rect_mask, require_nonempty, same_aspect, save_mask_png,
 )
 
 DISPLAY = (280, 280)  # a 28×28 image shown ten times larger
@@ -157,3 +157,42 @@ def test_only_binary_masks_are_saved(tmp_path):
         save_mask_png(tmp_path / "m.png", torch.full((1, 1, 4, 4), 0.5))
     with pytest.raises(MaskError, match="one H×W plane"):
         save_mask_png(tmp_path / "m.png", torch.ones(2, 1, 4, 4))
+
+
+def test_a_mask_png_of_another_aspect_ratio_is_refused_naming_both_sizes(tmp_path):
+    path = tmp_path / "wide.png"
+    cv2.imwrite(str(path), np.full((20, 40), 255, np.uint8))
+    with pytest.raises(MaskError, match=r"40×20 \(W×H\) but the model takes 28×28"):
+        load_mask_png(path, MODEL)
+
+
+def test_a_mask_png_of_the_same_aspect_ratio_is_resampled(tmp_path):
+    path = tmp_path / "big.png"
+    big = np.zeros((280, 280), np.uint8)
+    big[40:140, 40:240] = 255
+    cv2.imwrite(str(path), big)
+    assert torch.equal(load_mask_png(path, MODEL), pixels(range(4, 14), range(4, 24)))
+
+
+@pytest.mark.parametrize("size, other, same", [
+    ((28, 28), (280, 280), True), ((28, 28), (20, 40), False), ((224, 224), (225, 224), True),
+    ((64, 48), (32, 24), True), ((64, 48), (48, 64), False), ((100, 75), (4, 3), True),
+])
+def test_same_aspect_allows_one_pixel_of_rounding(size, other, same):
+    assert same_aspect(size, other) is same
+
+
+def test_an_empty_mask_is_refused_by_name():
+    with pytest.raises(MaskError, match="the mask is empty: black.png"):
+        require_nonempty(torch.zeros(1, 1, 28, 28), "black.png")
+    full = torch.ones(1, 1, 28, 28)
+    assert require_nonempty(full, "x") is full
+
+
+def test_rectangles_are_clipped_to_the_image():
+    assert clip_rect(-5, 0, 10, 10, MODEL) == (0, 0, 5, 10)
+    assert clip_rect(20, 25, 10, 10, MODEL) == (20, 25, 8, 3)
+    assert clip_rect(1, 2, 3, 4, MODEL) == (1, 2, 3, 4)
+    assert torch.equal(rect_mask(-5, 0, 10, 10, MODEL), pixels(range(0, 10), range(0, 5)))
+    with pytest.raises(MaskError, match="outside"):
+        clip_rect(-50, 0, 10, 10, MODEL)

@@ -9,6 +9,7 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from workbench.core.errors import DataLoadError, MaskError, WorkbenchError
+from workbench.core.images import save_png
 from workbench.core.masks import rasterize
 from workbench.gui.widgets.canvas import MaskCanvas
 from workbench.gui.widgets.canvas_toolbar import MaskToolbar
@@ -244,6 +245,10 @@ def test_bad_mask_files_raise_readable_errors(qtbot, canvas, tmp_path):
     assert "bad.png" in str(error.value)
     with pytest.raises(WorkbenchError):
         canvas.load_mask(tmp_path / "missing.png")
+    wide = tmp_path / "wide.png"
+    save_png(wide, np.ones((10, 40), dtype=np.float32))
+    with pytest.raises(MaskError, match="aspect ratio"):  # would be stretched: refused
+        canvas.load_mask(wide)
     with pytest.raises(WorkbenchError) as error:
         canvas.save_mask(tmp_path / "no-such-folder" / "mask.png")
     assert "does not exist" in str(error.value)

@@ -19,8 +19,9 @@ the plane rather than the plane itself. Near the segment from ``x`` to ``x_adv``
 happens (``x_adv`` is itself valid).
 
 :func:`with_boundary_slices` wraps an attack's event generator and yields a
-:class:`BoundarySlice` event every so often, so that the slice is computed in the thread that
-runs the attack (the GUI worker), never in the GUI thread.
+:class:`BoundarySlice` event every so often, on a budget of wall time
+(:mod:`workbench.audit.live_slices`), so that the slice is computed in the thread that runs the
+attack (the GUI worker), never in the GUI thread, and costs the attack only a few per cent.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 import torch
 
+from workbench.audit.live_slices import PathBuffer, SliceBudget
 from workbench.core.events import AttackResult, AttackStep
 from workbench.core.model import ModelHandle
 
@@ -206,11 +208,13 @@ def slice_grid(
     batch_size: int = 256,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(class_map, confidence) over the grid ``x + alphas[j]·u + betas[i]·v``, clamped to
-    [0, 1], predicted in batches without gradients."""
-    x, u, v = _single(x), _single(u), _single(v)
+    [0, 1], predicted in batches without gradients. The points are built on the model's device
+    (no host-to-device copy of each batch)."""
+    device = getattr(model, "device", "cpu")
+    x, u, v = (_single(t).to(device) for t in (x, u, v))
     aa, bb = np.meshgrid(np.asarray(alphas, np.float64), np.asarray(betas, np.float64))
-    a_flat = torch.from_numpy(aa.reshape(-1)).float()
-    b_flat = torch.from_numpy(bb.reshape(-1)).float()
+    a_flat = torch.from_numpy(aa.reshape(-1)).float().to(device)
+    b_flat = torch.from_numpy(bb.reshape(-1)).float().to(device)
     classes, confidences = [], []
     for start in range(0, a_flat.numel(), batch_size):
         a = a_flat[start : start + batch_size].view(-1, 1, 1, 1)
@@ -284,40 +288,6 @@ def decision_slice(
 
 # -- the event wrapper ------------------------------------------------------------------------------
 
-class _PathBuffer:
-    """The iterates of one image, thinned to at most ``capacity`` points (every k-th, k doubling
-    when full), plus the latest one; so long attacks on large images stay bounded in memory."""
-
-    def __init__(self, start: torch.Tensor, capacity: int = 256) -> None:
-        self.points = [start]
-        self.capacity = max(4, capacity)
-        self.stride = 1
-        self.seen = 0
-        self.latest: torch.Tensor | None = None
-
-    def add(self, point: torch.Tensor) -> None:
-        self.seen += 1
-        self.latest = point
-        if self.seen % self.stride == 0:
-            self.points.append(point)
-            if len(self.points) > self.capacity:
-                self.points = self.points[::2]
-                self.stride *= 2
-
-    def tensor(self) -> torch.Tensor:
-        points = list(self.points)
-        if self.latest is not None and points[-1] is not self.latest:
-            points.append(self.latest)
-        return torch.cat(points)
-
-
-def _odd_resolution(points_affordable: float, low: int, high: int) -> int:
-    """The largest odd grid side r with r² ≤ points_affordable, within [low, high]."""
-    r = int(math.floor(math.sqrt(max(points_affordable, 0.0))))
-    r = max(low, min(high, r))
-    return r if r % 2 == 1 or r == high else r - 1
-
-
 def with_boundary_slices(
     events: Iterable[AttackStep | AttackResult],
     model: ModelHandle,
@@ -325,40 +295,35 @@ def with_boundary_slices(
     x: torch.Tensor,
     mask: torch.Tensor | None,
     *,
-    min_interval_s: float = 0.3,
+    min_interval_s: float = 0.25,
     seed: int = 0,
     resolution: int = 41,
     extent: float | None = None,
-    max_fraction: float = 0.1,
-    live_budget_s: float | None = 0.25,
-    final_budget_s: float | None = 1.5,
-    min_resolution: int = 9,
+    max_fraction: float = 0.05,
+    live_fraction: float = 0.02,
+    min_resolution: int = 7,
     batch_size: int = 256,
     max_path_points: int = 256,
-    clock: Callable[[], float] = time.monotonic,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> Iterator[AttackStep | AttackResult | BoundarySlice]:
     """Pass an attack's events through and add :class:`BoundarySlice` events for image
     ``x_index`` of the batch ``x`` (N×C×H×W, as given to the attack; ``mask`` N×1×H×W, 1×1×H×W,
     H×W or None).
 
-    **When.** A slice follows an :class:`AttackStep` when at least ``min_interval_s`` seconds
-    have passed since the last one *and* slicing has taken at most ``max_fraction`` of the time
-    (the wait after a slice that took ``c`` seconds is at least ``c·(1/max_fraction − 1)``), so
-    the attack keeps ≥ 90 % of its speed by default. One final slice (``final=True``) always
-    comes just before the :class:`AttackResult`, which stays the last event.
-
-    **How fine.** ``resolution`` is the largest grid side. Live slices aim at ``live_budget_s``
-    seconds each and the final one at ``final_budget_s``: the first live slice is coarse
-    (``min_resolution``) and measures the model's cost per point, later ones use the largest
-    odd side that fits the budget (at least ``min_resolution``). On a fast machine or a small
-    model every slice gets ``resolution``; pass ``None`` budgets for a fixed resolution (the
-    slices are then the same on every machine).
+    Slices follow the time budget of :class:`~workbench.audit.live_slices.SliceBudget`.
+    **Live slices** follow an :class:`AttackStep`: at most every ``min_interval_s`` seconds,
+    all of them together within ``live_fraction`` of the wall time, each as fine as its share
+    allows (``min_resolution`` to ``resolution`` points a side, from the measured cost of a grid
+    point). **One final slice** (``final=True``) comes just before the :class:`AttackResult`,
+    which stays the last event: ``resolution`` points a side when that keeps all slicing within
+    ``max_fraction`` of the run, else the finest that does (``max_fraction=1``: always
+    ``resolution``).
 
     ``u`` is the image's current perturbation; the random ``v`` is drawn once from ``seed`` and
-    kept for the whole run. Closing this generator closes the attack's.
+    kept for the whole run. The attack's own events pass through untouched, so its results are
+    the same with or without slices. ``clock`` times the slices and the budget (injectable for
+    tests). Closing this generator closes the attack's.
     """
-    if not 0 < max_fraction <= 1:
-        raise ValueError(f"max_fraction must lie in (0, 1], not {max_fraction}")
     batch = torch.as_tensor(x).detach().float().cpu()
     if batch.dim() == 3:
         batch = batch.unsqueeze(0)
@@ -375,54 +340,42 @@ def with_boundary_slices(
     generator = torch.Generator().manual_seed(int(seed))
     u_fallback = random_direction(x0, mask_one, generator)
     v_raw = random_direction(x0, mask_one, generator)
-    path = _PathBuffer(x0, capacity=max_path_points)
-    low = max(2, min(int(min_resolution), int(resolution)))
-    cost_per_point: float | None = None
+    path = PathBuffer(x0, capacity=max_path_points)
+    budget = SliceBudget(
+        resolution=resolution, min_resolution=min_resolution, max_fraction=max_fraction,
+        live_fraction=live_fraction, min_interval_s=min_interval_s, clock=clock,
+    )
 
-    def side(budget: float | None) -> int:
-        if budget is None:
-            return int(resolution)
-        if cost_per_point is None:
-            return low
-        return _odd_resolution(budget / cost_per_point, low, int(resolution))
-
-    def make(current: torch.Tensor, iteration: int, final: bool) -> tuple[BoundarySlice, float]:
-        nonlocal cost_per_point
-        r = side(final_budget_s if final else live_budget_s)
-        started = time.perf_counter()
+    def make(side: int, iteration: int, final: bool) -> BoundarySlice:
+        started = clock()
         result = decision_slice(
-            model, x0, current - x0, mask_one, generator,
-            resolution=r, extent=extent, path=path.tensor(),
+            model, x0, path.latest - x0, mask_one, generator,
+            resolution=side, extent=extent, path=path.tensor(),
             v_raw=v_raw, u_fallback=u_fallback, batch_size=batch_size,
             x_index=x_index, iteration=iteration, final=final,
         )
-        cost = time.perf_counter() - started
-        cost_per_point = cost / (r * r)
-        return result, cost
+        budget.spent(side, clock() - started, live=not final)
+        return result
 
     iterator = iter(events)
-    last_time: float | None = None
-    last_cost = 0.0
     iteration = 0
     try:
         for event in iterator:
             if isinstance(event, AttackResult):
-                current = event.x_adv[x_index : x_index + 1].detach().float().cpu()
-                path.add(current)
-                yield make(current, event.iterations or iteration, True)[0]
+                path.add(event.x_adv[x_index : x_index + 1])
+                side, iteration = budget.final_side(), event.iterations or iteration
+                final = make(side, iteration, True)
+                finer = budget.final_side()  # once more, finer, if its measured cost allows it
+                yield make(finer, iteration, True) if finer > side else final
                 yield event
                 continue
             yield event
             if isinstance(event, AttackStep):
                 iteration = event.iteration
-                current = event.x_adv[x_index : x_index + 1].detach().float().cpu()
-                path.add(current)
-                now = clock()
-                wait = max(min_interval_s, last_cost * (1.0 / max_fraction - 1.0))
-                if last_time is None or now - last_time >= wait:
-                    slice_event, last_cost = make(current, iteration, False)
-                    last_time = clock()
-                    yield slice_event
+                path.add(event.x_adv[x_index : x_index + 1])
+                side = budget.live_side()
+                if side:
+                    yield make(side, iteration, False)
     finally:
         close = getattr(iterator, "close", None)
         if close is not None:

@@ -123,6 +123,50 @@ def to_uint8_hwc(image: torch.Tensor | np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(scaled.transpose(1, 2, 0))
 
 
+def quantize_perturbation(
+    x_adv: torch.Tensor, x: torch.Tensor, *, norm: str | None = None, eps: float | None = None
+) -> torch.Tensor:
+    """``x_adv`` on the 8-bit grid (values k/255) as a PNG stores it, rounded so that the saved
+    perturbation keeps the attack's bound against the *saved* clean image (``x`` rounded).
+
+    Each pixel goes to its nearest level. With ``norm="linf"`` and ``eps``, a level farther
+    than ⌊ε·255⌋ levels from the clean pixel's level is stepped back to that bound; with
+    ``norm="l2"`` and ``eps``, when the rounded perturbation's L2 norm exceeds ε, the pixels that
+    rounding moved away from the clean level are rounded towards it instead, largest excess
+    first, until it does not. Pixels where ``x_adv`` equals ``x`` keep the clean level, so a
+    mask holds in the saved file too. Shapes C×H×W or N×C×H×W (the L2 bound per image).
+    """
+    single = x_adv.dim() == 3
+    adv = (x_adv[None] if single else x_adv).detach().cpu().double().clamp(0, 1) * 255
+    clean = torch.round((x[None] if single else x).detach().cpu().double().clamp(0, 1) * 255)
+    delta = adv - clean
+    levels = torch.round(delta)
+    if eps is not None and norm == "linf":
+        bound = float(np.floor(eps * 255 + 1e-6))
+        levels = levels.clamp(-bound, bound)
+    elif eps is not None and norm == "l2":
+        levels = torch.stack([_l2_rounded(d, r, eps * 255 + 1e-6) for d, r in zip(delta, levels)])
+    out = ((clean + levels).clamp(0, 255) / 255).float()
+    return out[0] if single else out
+
+
+def _l2_rounded(delta: torch.Tensor, levels: torch.Tensor, bound: float) -> torch.Tensor:
+    """``levels`` (rounded ``delta``) with the fewest pixels rounded towards zero instead, in
+    order of how far rounding moved them, so that its L2 norm is at most ``bound``."""
+    excess = (levels.abs() - delta.abs()).flatten()
+    flat = levels.flatten().clone()
+    surplus = float((flat**2).sum()) - bound**2
+    if surplus <= 0:
+        return levels
+    order = torch.argsort(excess, descending=True)
+    order = order[excess[order] > 0]
+    saved = torch.cumsum(2 * flat[order].abs() - 1, dim=0)
+    count = int(torch.searchsorted(saved, torch.tensor([surplus], dtype=saved.dtype))[0]) + 1
+    chosen = order[:count]
+    flat[chosen] -= flat[chosen].sign()
+    return flat.reshape(levels.shape)
+
+
 def save_png(path: str | Path, image: torch.Tensor | np.ndarray) -> None:
     """Write a C×H×W or H×W image in [0, 1] as an 8-bit PNG (grey or RGB), atomically: the
     bytes go to a temporary file beside ``path`` that then replaces it, so a reader never sees

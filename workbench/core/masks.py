@@ -228,16 +228,41 @@ def rasterize(
     return torch.from_numpy(_resample(drawn, (rows, cols)).astype(np.float32))[None, None]
 
 
-def rect_mask(x: int, y: int, w: int, h: int, size: tuple[int, int]) -> torch.Tensor:
-    """A 1×1×H×W mask of the rectangle with corner (x, y) and size w×h in *model* pixels
-    (``size`` = (H, W)), clipped to the image; an empty or wholly outside rectangle is an
-    error."""
+def clip_rect(x: int, y: int, w: int, h: int, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The part of the rectangle with corner (x, y) and size w×h (model pixels) that lies in an
+    image of ``size`` = (H, W), as (x, y, w, h); an empty or wholly outside rectangle raises
+    :class:`MaskError`."""
     rows, cols = size
     if w < 1 or h < 1:
         raise MaskError(f"rectangle {x},{y},{w},{h}: width and height must be at least 1")
     if x >= cols or y >= rows or x + w <= 0 or y + h <= 0:
         raise MaskError(f"rectangle {x},{y},{w},{h} lies outside the {cols}×{rows} image")
+    left, top = max(x, 0), max(y, 0)
+    return left, top, min(x + w, cols) - left, min(y + h, rows) - top
+
+
+def rect_mask(x: int, y: int, w: int, h: int, size: tuple[int, int]) -> torch.Tensor:
+    """A 1×1×H×W mask of the rectangle with corner (x, y) and size w×h in *model* pixels
+    (``size`` = (H, W)), clipped to the image (see :func:`clip_rect`); an empty or wholly
+    outside rectangle is an error."""
+    rows, cols = size
+    x, y, w, h = clip_rect(x, y, w, h, size)
     return rasterize(Rect(x, y, w, h), display_size=(cols, rows), model_size=size)
+
+
+def require_nonempty(mask: torch.Tensor, source: str) -> torch.Tensor:
+    """``mask`` itself, or :class:`MaskError` ("the mask is empty: …") when it allows no pixel
+    to change, so that an attack never runs that cannot change anything."""
+    if not bool(torch.as_tensor(mask).any()):
+        raise MaskError(f"the mask is empty: {source} has no white (or opaque) pixel, so no pixel could change")
+    return mask
+
+
+def same_aspect(size: tuple[int, int], other: tuple[int, int]) -> bool:
+    """Whether two (H, W) sizes have the same aspect ratio, to within a pixel (scaling one to
+    the other's height gives its width ± one pixel, or the other way round)."""
+    (h, w), (oh, ow) = size, other
+    return abs(w * oh - h * ow) <= max(h, oh)
 
 
 def load_mask_png(path: str | Path, model_size: tuple[int, int]) -> torch.Tensor:
@@ -246,10 +271,17 @@ def load_mask_png(path: str | Path, model_size: tuple[int, int]) -> torch.Tensor
     A pixel is in the mask when its value is above half the full scale (> 127 for 8 bits) in
     any colour channel; when the file has an alpha channel that is not fully opaque, the alpha
     channel alone decides (so a sticker with a transparent background is its opaque part).
-    Another size than the model's is resampled by the rasterization rule. An unreadable file
-    raises :class:`DataLoadError` naming it.
+    Another size of the same aspect ratio as the model's is resampled by the rasterization
+    rule; another aspect ratio would stretch the mask and raises :class:`MaskError` naming both
+    sizes. An unreadable file raises :class:`DataLoadError` naming it.
     """
     pixels = to_unit_float(read_image_array(path, keep_alpha=True), path)
+    file_size = tuple(int(v) for v in pixels.shape[1:])
+    if not same_aspect(file_size, tuple(int(v) for v in model_size)):
+        raise MaskError(
+            f"{path}: the mask is {file_size[1]}×{file_size[0]} (W×H) but the model takes "
+            f"{model_size[1]}×{model_size[0]}: a mask of another aspect ratio would be stretched"
+        )
     if pixels.shape[0] == 4 and (pixels[3] <= 0.5).any():
         inside = pixels[3] > 0.5
     else:

@@ -7,8 +7,11 @@ at the end, so a run folder is either complete or absent.
 """
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
+import re
 import platform
 import shutil
 import sys
@@ -18,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from workbench.core.files import write_json_atomic
+from workbench.core.errors import WorkbenchError
+from workbench.core.files import write_bytes_atomic, write_json_atomic
 
 _CONFIG = "config.json"
 _METRICS = "metrics.json"
@@ -88,6 +92,57 @@ def write_run(parent: str | Path, record: RunRecord, name: str | None = None) ->
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return final
+
+
+def check_run_parent(parent: str | Path, option: str = "--out") -> Path:
+    """Check, before any work, that run folders can be written under ``parent``: it is a
+    folder (or can be created as one) and a folder can be made in it. Creates nothing that
+    stays; raises :class:`WorkbenchError` naming ``option`` and the reason otherwise."""
+    parent = Path(parent)
+    existing = parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        what = "is a file" if existing == parent else f"cannot be created: {existing} is a file"
+        raise WorkbenchError(f"{option} {parent} {what}, not a folder")
+    try:
+        Path(tempfile.mkdtemp(prefix=".workbench-check.", dir=existing)).rmdir()
+    except OSError as error:
+        where = "" if existing == parent else f" (in {existing})"
+        raise WorkbenchError(f"{option} {parent} is not writable{where}: {error.strerror or error}") from None
+    return parent
+
+
+def artifact_names(names: list[str], suffix: str = ".png") -> list[str]:
+    """File names for artifacts named after their sources: the source's relative name without
+    its extension, folders joined by ``_`` and characters other than letters, digits, ``.``,
+    ``-`` and ``_`` replaced by ``_`` (``Coat/3.png`` → ``Coat_3.png``, ``t10k.idx#5`` →
+    ``t10k.idx_5.png``); a name already taken gets ``-2``, ``-3``, … (compared ignoring case)."""
+    taken: set[str] = set()
+    result = []
+    for name in names:
+        stem = re.sub(r"\.(png|jpe?g|bmp|tiff?|webp)$", "", name, flags=re.IGNORECASE)
+        stem = re.sub(r"[^\w.-]+", "_", stem.replace("\\", "/").replace("/", "_")).strip("._") or "image"
+        candidate, count = stem, 1
+        while candidate.lower() in taken:
+            count += 1
+            candidate = f"{stem}-{count}"
+        taken.add(candidate.lower())
+        result.append(candidate + suffix)
+    return result
+
+
+def csv_writer(rows: list[Mapping[str, Any]]) -> Callable[[Path], None]:
+    """An artifact writer that writes ``rows`` (dicts with the same keys) as a UTF-8 CSV file."""
+    def write(path: Path) -> None:
+        text = io.StringIO()
+        if rows:
+            writer = csv.DictWriter(text, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        write_bytes_atomic(path, text.getvalue().encode("utf-8"))
+
+    return write
 
 
 def read_run(folder: str | Path) -> RunRecord:

@@ -26,7 +26,8 @@ class JPEGParams:
 
 def jpeg_roundtrip(x: torch.Tensor, quality: int) -> torch.Tensor:
     """Each image of ``x`` (N×C×H×W in [0, 1], C = 1 or 3) encoded as JPEG at ``quality`` and
-    decoded again, in 8 bits, as a new tensor on ``x``'s device."""
+    decoded again, in 8 bits, as a new float32 tensor on ``x``'s device and in ``x``'s memory
+    layout (a ModelHandle hands its defenses channels_last inputs)."""
     pixels = (x.detach().float().clamp(0, 1) * 255).round().to(torch.uint8).cpu()
     pixels = pixels.permute(0, 2, 3, 1).contiguous().numpy()
     out = np.empty_like(pixels)
@@ -39,7 +40,8 @@ def jpeg_roundtrip(x: torch.Tensor, quality: int) -> torch.Tensor:
         decoded = decoded[..., ::-1] if decoded.ndim == 3 else decoded[..., None]
         out[i] = decoded
     restored = torch.from_numpy(out).permute(0, 3, 1, 2).float() / 255.0
-    return restored.to(x.device).contiguous(memory_format=torch.preserve_format)
+    # ``empty_like`` keeps x's strides; ``Tensor.contiguous`` takes no ``preserve_format``.
+    return torch.empty_like(x, dtype=torch.float32).copy_(restored)
 
 
 @DEFENSES.register

@@ -1,7 +1,8 @@
 """Dialogs and the message bar of the window.
 
 - :class:`OpenModelDialog` asks what a model file needs to be loaded: its architecture (for
-  weights-only files), input size, channels, mean/std and a labels file.
+  weights-only files), input size, channels, mean/std and a labels file; a torch.export
+  archive's input size and channels come from the file (which records them) and are locked.
 - :class:`PrintableDialog` asks the physical size of a printed eyeglass frame or sticker.
 - :class:`MessageBar` shows errors and notices inside the window, without blocking it and
   without a traceback.
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.spec import InputSpec
+from workbench.gui.shell.model_switch import recorded_input_shape
 from workbench.gui.state import ModelSource
 
 MODEL_FILE_FILTER = (
@@ -112,6 +114,10 @@ class OpenModelDialog(QDialog):
         self.channels_combo = QComboBox()
         self.channels_combo.addItems(["3 (RGB)", "1 (grey)"])
         form.addRow("Channels:", self.channels_combo)
+        self.recorded_label = QLabel()  # the input a torch.export archive records, when it does
+        self.recorded_label.setWordWrap(True)
+        form.addRow("", self.recorded_label)
+        self._recorded: tuple[str, bool] | None = None  # (path, trusted) last read
 
         self.mean_edit = QLineEdit("0.485, 0.456, 0.406")
         self.std_edit = QLineEdit("0.229, 0.224, 0.225")
@@ -149,6 +155,9 @@ class OpenModelDialog(QDialog):
         for edit in (self.path_edit, self.mean_edit, self.std_edit, self.labels_edit):
             edit.textChanged.connect(self._validate)
         self.channels_combo.currentIndexChanged.connect(self._validate)
+        self.path_edit.textChanged.connect(self._read_recorded_input)
+        self.trust_check.toggled.connect(self._read_recorded_input)
+        self._read_recorded_input()
         self.resize(560, self.sizeHint().height())
 
     # -- answers ---------------------------------------------------------------------------------
@@ -217,12 +226,32 @@ class OpenModelDialog(QDialog):
         if preset is None:
             return
         height, width, channels, mean, std = preset
-        if height:
+        if height and self.height_spin.isEnabled():  # not over the input a model file records
             self.height_spin.setValue(height)
             self.width_spin.setValue(width)
             self.channels_combo.setCurrentIndex(1 if channels == 1 else 0)
         self.mean_edit.setText(mean)
         self.std_edit.setText(std)
+
+    def _read_recorded_input(self) -> None:
+        """Fill in and lock the input size and channels that a torch.export archive records
+        (its program only runs on that shape), unlock them for other files."""
+        key = (self.path_edit.text().strip(), self.trust_check.isChecked())
+        if key == self._recorded:
+            return
+        self._recorded = key
+        shape = recorded_input_shape(key[0], key[1]) if key[0] else None
+        locked = shape is not None and shape[0] in (1, 3)
+        if locked:
+            self.height_spin.setValue(shape[1])
+            self.width_spin.setValue(shape[2])
+            self.channels_combo.setCurrentIndex(1 if shape[0] == 1 else 0)
+            self.preset_combo.setCurrentText("Pixels in [0, 1] (no normalization)")  # as exported, as a rule
+            self.recorded_label.setText(f"Input {'×'.join(map(str, shape))} (channels × height × width), "
+                                        "as recorded in the torch.export archive.")
+        for field in (self.height_spin, self.width_spin, self.channels_combo):
+            field.setEnabled(not locked)
+        self.recorded_label.setVisible(locked)
 
     def _browse_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Model file", self.path_edit.text(), MODEL_FILE_FILTER)

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
-    QLabel,
     QMainWindow,
     QTabWidget,
     QVBoxLayout,
@@ -32,6 +31,8 @@ from workbench.core.errors import WorkbenchError
 from workbench.gui import theme
 from workbench.gui.dialogs import IMAGE_FILE_FILTER, MODEL_FILE_FILTER, MessageBar, OpenModelDialog, PrintableDialog
 from workbench.gui.labs import LABS
+from workbench.gui.shell.model_switch import check_image_source, default_data_for, images_after_switch, input_mismatch
+from workbench.gui.shell.status import RunStatus
 from workbench.gui.state import AppState, ModelSource
 from workbench.gui.widgets.gallery import Gallery
 from workbench.gui.widgets.model_panel import ModelPanel
@@ -96,6 +97,8 @@ class MainWindow(QMainWindow):
         self._add_dock("modelDock", "Model", self.model_panel, left)
         self._add_dock("galleryDock", "Images", self.gallery, left)
         runs_dock = self._add_dock("runsDock", "Runs", self.run_list, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.run_status = RunStatus(self.statusBar())  # the current lab's run counters
+        self.status_iteration, self.status_rate, self.status_elapsed, self.status_device = self.run_status.labels()
 
         # labs
         self.labs = []
@@ -110,7 +113,7 @@ class MainWindow(QMainWindow):
             if "attackDock" in self.docks:  # the run list goes under the attack panel
                 self.splitDockWidget(self.docks["attackDock"], runs_dock, Qt.Orientation.Vertical)
             lab.message.connect(self.show_message)
-            lab.statusChanged.connect(self._show_run_status)
+            lab.statusChanged.connect(lambda status, lab=lab: self.run_status.report(lab, status))
             if hasattr(lab, "dockWanted"):
                 lab.dockWanted.connect(lambda name, visible, lab=lab: self._want_dock(lab, name, visible))
             panel = getattr(lab, "attack_panel", None)
@@ -119,7 +122,6 @@ class MainWindow(QMainWindow):
         self.labs_tabs.currentChanged.connect(self._lab_switched)
         self._arrange_default_docks()
 
-        self._build_status_bar()
         self._build_actions()
         self._build_menus()
         self._bind()
@@ -191,16 +193,6 @@ class MainWindow(QMainWindow):
         for lab in self.labs:
             if hasattr(lab, "set_canvas_share"):
                 lab.set_canvas_share(canvas_share)
-
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.status_iteration = QLabel()
-        self.status_rate = QLabel()
-        self.status_elapsed = QLabel()
-        self.status_device = QLabel()
-        for label in (self.status_iteration, self.status_rate, self.status_elapsed, self.status_device):
-            label.setContentsMargins(8, 0, 8, 0)
-            bar.addPermanentWidget(label)
 
     def _action(self, text: str, slot, shortcut: Any = None, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -296,6 +288,8 @@ class MainWindow(QMainWindow):
         state.selectedRunChanged.connect(self._run_selected)
         state.busyChanged.connect(self._busy_changed)
         state.presentationChanged.connect(self._presentation_changed)
+        state.modelChanged.connect(lambda _model: self.run_status.clear())  # its runs are gone
+        state.runsCleared.connect(self.run_list.clear_runs)
         self.worker.pausedChanged.connect(self._paused_changed)
         self._busy_changed(False)
 
@@ -311,15 +305,13 @@ class MainWindow(QMainWindow):
 
     def default_data(self) -> str:
         """The sample set that goes with the current model (its card's data set)."""
-        model = self.state.model
-        dataset = (model.card or {}).get("dataset") if model is not None else None
-        return f"samples:{dataset or 'fashion-mnist'}"
+        return default_data_for(self.state.model) or "samples:fashion-mnist"
 
     # -- loading -------------------------------------------------------------------------------------
     def load_model(self, source: ModelSource, *, data: str | None = None, remember: bool = True) -> bool:
-        """Load a model; on failure show why and keep the previous model and images. Images are
-        converted to the new model's input: the new model's own samples replace the previous
-        model's samples, other images are reopened."""
+        """Load a model; on failure show why and keep the previous model and images. The images
+        shown are kept, converted to the new model's input, unless they were the previous model's
+        own samples and the new model has its own (:mod:`workbench.gui.shell.model_switch`)."""
         from workbench.core.loaders import load_labels_file
         from workbench.core.loaders import load_model as load
         from workbench.core.spec import InputSpec
@@ -344,13 +336,13 @@ class MainWindow(QMainWindow):
                     model = load(source.source, arch=source.arch, input_spec=spec, labels=labels,
                                  device=self.device, trust_pickle=source.trust_pickle)
         except Exception as error:  # noqa: BLE001 - shown to the user, never raised
-            self.show_error(f"Could not open the model: {describe_error(error)}", error)
+            shape = (source.channels or 3, *source.input_size) if source.input_size and not source.builtin else None
+            why = (shape and input_mismatch(source.source, shape, source.trust_pickle)) or describe_error(error)
+            self.show_error(f"Could not open the model: {why}", error)
             self.model_panel._show_model(self.state.model)  # the picker goes back
             return False
-        # which images go with it
-        if data is None and previous_images is not None:
-            old_default = previous_model is not None and previous_images.source == _default_data_for(previous_model)
-            data = _default_data_for(model) if old_default else previous_images.source
+        if data is None:  # the images shown, converted, unless the new model has its own samples
+            data = images_after_switch(previous_model, previous_images, model)
         images = None
         if data is not None:
             try:
@@ -369,6 +361,9 @@ class MainWindow(QMainWindow):
             self._set_images(images, model)
         elif previous_images is not None:
             self.state.set_images(None)
+            if data is None:  # nothing to convert (an error says so otherwise)
+                self.show_message(f"Open images for {model.model_id}: File ▸ Open images… or Open folder…, or "
+                                  "drop them on the Images panel.", "info")
         if remember and not source.builtin:
             self._remember("model", source.source, source)
         self.statusBar().showMessage(f"Model {model.model_id} on {model.device}", 5000)
@@ -436,7 +431,7 @@ class MainWindow(QMainWindow):
         from workbench.core.datasets import open_data
 
         with _busy_cursor():
-            return open_data(source, model.spec, model.labels, limit=IMAGE_LIMIT)
+            return open_data(check_image_source(source), model.spec, model.labels, limit=IMAGE_LIMIT)
 
     def _set_images(self, images, model) -> None:
         with _busy_cursor():
@@ -477,8 +472,6 @@ class MainWindow(QMainWindow):
                 return False
         self._note_dir(path)
         dialog = OpenModelDialog(path, self)
-        if Path(path).suffix.lower() in (".pt2",):
-            dialog.preset_combo.setCurrentText("Pixels in [0, 1] (no normalization)")
         if dialog.exec() != OpenModelDialog.DialogCode.Accepted:
             return False
         return self.load_model(dialog.model_source())
@@ -774,23 +767,10 @@ class MainWindow(QMainWindow):
         self.pause_action.blockSignals(False)
         self.pause_action.setText("&Resume" if paused else "&Pause")
 
-    def _show_run_status(self, status: dict) -> None:
-        total = status.get("total") or 0
-        iteration = status.get("iteration", 0)
-        text = f"Iteration {iteration}/{total}" if total else f"Iteration {iteration}"
-        if status.get("batch"):
-            (batch, batches), (done, images) = status["batch"], status["images"]
-            text = f"Batch {batch}/{batches} · {done}/{images} images · " + text.lower()
-        if status.get("queries"):
-            text += f" · {status['queries']:,} queries"
-        self.status_iteration.setText(text)
-        paused = " (paused)" if status.get("paused") else ""
-        self.status_rate.setText(f"{status.get('rate', 0.0):.1f} {status.get('rate_unit', 'it/s')}{paused}")
-        self.status_elapsed.setText(f"{status.get('elapsed', 0.0):.1f} s")
-        self.status_device.setText(status.get("device", ""))
-
     def _lab_switched(self, index: int) -> None:
-        """Show the current lab's docks (except those the user closed), hide the others'."""
+        """Show the current lab's docks (except those the user closed), hide the others', and
+        the current lab's run counters."""
+        self.run_status.set_current(self.labs[index] if 0 <= index < len(self.labs) else None)
         for lab_index, docks in self._lab_docks.items():
             for dock in docks:
                 if lab_index == index:
@@ -830,7 +810,7 @@ class MainWindow(QMainWindow):
         self.presentation_action.setChecked(enabled)
         self.presentation_action.blockSignals(False)
         font = theme.font()
-        for label in (self.status_iteration, self.status_rate, self.status_elapsed, self.status_device):
+        for label in self.run_status.labels():
             label.setFont(font)
         self.labs_tabs.setFont(theme.font(theme.style().title_pt, bold=True))
         for dock in self.docks.values():
@@ -1019,11 +999,6 @@ class MainWindow(QMainWindow):
 
 
 # -- helpers -------------------------------------------------------------------------------------------
-
-
-def _default_data_for(model) -> str:
-    dataset = (model.card or {}).get("dataset") if model is not None else None
-    return f"samples:{dataset}" if dataset else ""
 
 
 def _printable_mask(run) -> np.ndarray:

@@ -131,10 +131,15 @@ class AppState(QObject):
         return self._model_source
 
     def set_model(self, model, source: ModelSource | None = None) -> None:
+        """A new model. The previous model's runs are forgotten: their views, adversarial
+        images and commands belong to that model, not to the one now shown."""
+        changed = model is not self._model
         self._model = model
         self._model_source = source
         if model is not None and self._target_class >= model.num_classes:
             self._target_class = 0
+        if changed and (self._runs or self._selected_run != -1):
+            self.clear_runs()
         self.modelChanged.emit(model)
 
     # -- images ---------------------------------------------------------------------------------

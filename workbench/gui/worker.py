@@ -18,11 +18,18 @@ The worker pulls events from the generator in its own thread and hands them to t
   :class:`~workbench.core.errors.WorkbenchError`'s message as it is; any other exception
   summarised in one line, the traceback going to the log), never a crash.
 - :meth:`TaskWorker.shutdown` cancels and waits; the main window calls it when it closes.
+- **A core for the window.** While a task runs, its thread computes with PyTorch's intra-op
+  threads capped at one less than the CPUs this process may use (:func:`gui_cpu_threads`), so
+  that the window's drawing does not stall every parallel operation of the attack; the previous
+  setting comes back when the task ends. (With OpenMP the cap applies to the task's thread and
+  to threads started meanwhile; the GUI thread keeps its own.)
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+import os
 import threading
 import time
 from typing import Any, Callable, Iterable, Iterator
@@ -74,6 +81,49 @@ def describe_error(error: BaseException) -> str:
     return f"Unexpected error ({kind}): {text}" if text else f"Unexpected error ({kind})"
 
 
+def gui_cpu_threads(intra_op: int, cpus: int | None = None) -> int:
+    """PyTorch's intra-op threads for a task that runs beside the window: ``intra_op`` (the
+    current setting), at most one less than ``cpus`` (default: the CPUs this process may use),
+    at least 1. On 2 CPUs a task computes on one and the window draws on the other."""
+    if cpus is None:
+        try:
+            cpus = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):  # not on Linux
+            cpus = os.cpu_count() or 1
+    return max(1, min(int(intra_op), int(cpus) - 1))
+
+
+_threads_lock = threading.Lock()
+_threads_tasks = 0  # tasks running with the cap
+_threads_before = 0  # the setting before the first of them
+
+
+@contextlib.contextmanager
+def _cpu_threads_for_task() -> Iterator[None]:
+    """Cap PyTorch's intra-op threads (:func:`gui_cpu_threads`) in the calling thread while the
+    block runs; the last task to end restores the previous setting."""
+    global _threads_tasks, _threads_before
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        yield
+        return
+    with _threads_lock:
+        if _threads_tasks == 0:
+            _threads_before = torch.get_num_threads()
+        _threads_tasks += 1
+        wanted = gui_cpu_threads(_threads_before)
+    try:
+        if wanted != torch.get_num_threads():
+            torch.set_num_threads(wanted)
+        yield
+    finally:
+        with _threads_lock:
+            _threads_tasks -= 1
+            if _threads_tasks == 0 and torch.get_num_threads() != _threads_before:
+                torch.set_num_threads(_threads_before)
+
+
 class _TaskThread(QThread):
     """The thread that pulls one generator. Its signals are emitted from the worker thread and
     delivered (queued) in the GUI thread, where :class:`TaskWorker` relays them."""
@@ -113,7 +163,13 @@ class _TaskThread(QThread):
         self._taken.set()
 
     # -- the worker thread ----------------------------------------------------------------------
-    def run(self) -> None:  # noqa: C901 - one loop, kept together on purpose
+    def run(self) -> None:
+        with _cpu_threads_for_task():  # restored before the GUI learns that the task ended
+            ended = self._pull()
+        self.ended.emit(*ended)
+
+    def _pull(self) -> tuple[str, Any, str]:  # noqa: C901 - one loop, kept together on purpose
+        """Pull the generator to its end; (status, final event, message)."""
         generator: Iterator[Any] | None = None
         status, final, message = "finished", None, ""
         try:
@@ -172,7 +228,7 @@ class _TaskThread(QThread):
                         if status != "failed":
                             status, final, message = "failed", None, describe_error(error)
             self._source = None
-        self.ended.emit(status, final, message)
+        return status, final, message
 
     def _flush(self, pending: dict[Any, Any]) -> None:
         events = [to_numpy(event) for event in pending.values()]

@@ -254,14 +254,18 @@ class DefensesLab(QWidget):
         references = {"naive": ("reference", "undefended model"), "adaptive": ("reference", "undefended model"),
                       "black-box": ("naive", "naive white-box attack")}
         seed = self.state.seed
+        totals: dict[str, int] = {}  # stage → its attack's iterations
 
         def progress(event: StageEvent) -> None:
             inner = event.event
             step = getattr(inner, "event", None)
-            if step is not None and hasattr(step, "iteration"):
+            # A batch's result stands for its last step, which the worker may have dropped.
+            done = getattr(step, "iteration", getattr(step, "iterations", None))
+            total = totals[event.stage] = getattr(step, "total", totals.get(event.stage, 0))
+            if done is not None and total:
                 unit = "query" if event.stage == "black-box" else "iteration"
-                view.cards[event.stage].set_progress(step.iteration, step.total, f"{unit} {step.iteration} of {step.total}")
-                self._emit_status(step.iteration, step.total)
+                view.cards[event.stage].set_progress(done, total, f"{unit} {done} of {total}")
+                self._emit_status(done, total, counter=unit.capitalize())
             elif isinstance(inner, DefenseEvaluation):
                 results[event.stage] = (inner.clean_accuracy, inner.robust_accuracy)
                 reference, name = references.get(event.stage, (None, ""))
@@ -319,10 +323,11 @@ class DefensesLab(QWidget):
         def progress(event: Any) -> None:
             if hasattr(event, "counts"):
                 view.show_progress(event)
-                self._emit_status(int(event.image), int(event.images), unit="images")
+                self._emit_status(int(event.image), int(event.images), unit="images", counter="Image")
 
         def finished(final: Any) -> None:
             if hasattr(final, "radii"):
+                self._emit_status(len(images), len(images), unit="images", counter="Image")
                 view.show_result(final, names)
                 self.message.emit(f"Certified {len(images)} images.", "info")
 
@@ -361,12 +366,13 @@ class DefensesLab(QWidget):
         def progress(event: Any) -> None:
             if isinstance(event, TradeoffStage):
                 view.show_stage(event)
-                self._emit_status(event.index, event.count, unit="strengths")
+                self._emit_status(event.index, event.count, unit="strengths", counter="Strength")  # done so far
             elif isinstance(event, TradeoffPoint):
                 view.add_point(event)
 
         def finished(final: Any) -> None:
             if isinstance(final, Tradeoff):
+                self._emit_status(len(final.points), len(final.points), unit="strengths", counter="Strength")
                 view.show_result(final)
                 self.message.emit(f"Trade-off of {len(final.points)} strengths done.", "info")
 
@@ -434,11 +440,12 @@ class DefensesLab(QWidget):
             if isinstance(snapshot, MonitorSnapshot):
                 self._thresholds[key] = snapshot.threshold
                 view.show_snapshot(snapshot)
-                self._emit_status(snapshot.queries, 0, unit="queries")
+                self._emit_status(snapshot.queries, 0, unit="queries", counter="Query")
 
         def finished(final: Any) -> None:
             if not isinstance(final, MonitorSnapshot):
                 return
+            self._emit_status(final.queries, 0, unit="queries", counter="Query")
             self._thresholds[key] = final.threshold
             if kind == "benign":
                 rate = final.alarms / final.queries if final.queries else 0.0
@@ -579,12 +586,13 @@ class DefensesLab(QWidget):
         self.setFont(theme.font())
         self.pages.tabBar().setFont(theme.font(theme.style().title_pt))
 
-    def _emit_status(self, done: int, total: int, unit: str = "it") -> None:
+    def _emit_status(self, done: int, total: int, unit: str = "it", counter: str = "Iteration") -> None:
+        """The window's status: ``counter`` ``done``/``total`` (0: open-ended), at ``unit``/s."""
         task = self._task
         if task is None:
             return
         elapsed = max(time.monotonic() - task.started, 1e-9)
-        self.statusChanged.emit({"iteration": int(done), "total": int(total), "elapsed": elapsed,
+        self.statusChanged.emit({"iteration": int(done), "total": int(total), "counter": counter, "elapsed": elapsed,
                                  "rate": done / elapsed, "rate_unit": f"{unit}/s", "device": str(self.state.model.device)})
 
     # -- worker events ----------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ except ImportError:  # pragma: no cover - the audit package is part of the workb
 
 
 BOUNDARY_RESOLUTION = 31  # grid points per side of the decision-boundary slice
-BOUNDARY_INTERVAL_S = 0.4  # at most this often (the slice also waits twice its own cost)
+BOUNDARY_INTERVAL_S = 0.4  # at most this often, within a share of the run's time (live_slices.py)
 # Live redraw cadence. Every millisecond the GUI thread spends drawing is taken from the attack
 # (the worker thread shares the CPU and Python's GIL with it), and everything drawn in one pass
 # of the event loop adds up to one stall of the window, so the views redraw less often than the
@@ -208,12 +208,11 @@ class EvasionLab(QWidget):
         state.imagesChanged.connect(lambda _images: self._show_current(force=True))
         state.currentIndexChanged.connect(self._current_changed)
         state.maskChanged.connect(self._mask_changed_in_state)
-        state.modelChanged.connect(lambda _model: self._show_current(force=True))
+        state.modelChanged.connect(lambda _model: self._model_changed())
         state.predictionsChanged.connect(lambda _p: self._show_current(force=True))
         state.selectedRunChanged.connect(self._show_run)
         state.attackChanged.connect(lambda _id: self._show_access())
         state.oracleParamsChanged.connect(lambda _values: self._show_access())
-        state.modelChanged.connect(lambda _model: self._show_access())
         # views → state
         self.canvas.maskChanged.connect(self._mask_edited)
         self.toolbar.failed.connect(lambda text: self.message.emit(text, "error"))
@@ -290,7 +289,9 @@ class EvasionLab(QWidget):
             self.message.emit(str(error), "error")
             return False
         self._live = live
+        self.worker.start(source)  # first: the views below are reset while the attack starts
         self.state.set_selected_run(-1)
+        self.boundary.clear()  # the previous run's slice does not stand for this one
         self.triptych.set_fixed_scale(self.color_scale(live.attack_id, live.params))
         self.curves.clear()
         self.curves.set_x_series("queries" if live.x_extent is not None else "iteration")
@@ -303,7 +304,6 @@ class EvasionLab(QWidget):
         self.triptych.set_images(live.x, live.x, (prediction_title("Original", live.probs_clean, live.labels), "Adversarial: starting…"))
         self.topk.set_probabilities(live.probs_clean, live.labels, live.true_class, live.target_class)
         self.state.set_busy(True)
-        self.worker.start(source)
         self._emit_status()
         return True
 
@@ -452,9 +452,8 @@ class EvasionLab(QWidget):
         self._views_shown_at = time.monotonic()
 
     def _schedule_curves(self) -> None:
-        """Redraw the curves at most every CURVES_INTERVAL_S, and not within SLICE_GAP_S of a
-        decision-boundary slice (each history is complete, so skipping intermediate ones loses
-        no point). Never within the worker's batch itself: the timer runs after it."""
+        """Redraw the curves at most every CURVES_INTERVAL_S, not within SLICE_GAP_S of a slice
+        (each history is complete: no point is lost), never within the worker's batch itself."""
         due = max(self._curves_shown_at + CURVES_INTERVAL_S, self._slice_shown_at + SLICE_GAP_S)
         if not self._curves_timer.isActive():
             self._curves_timer.start(max(0, int((due - time.monotonic()) * 1000) + 1))
@@ -559,6 +558,15 @@ class EvasionLab(QWidget):
                 return
         self._show_current()
 
+    def _model_changed(self) -> None:
+        """Another model (never during a run): the previous model's run views go, the current
+        image shows as the new model sees it."""
+        self.curves.clear()
+        self.boundary.clear()
+        self.batch.clear()
+        self._show_current(force=True)
+        self._show_access()
+
     def _show_current(self, force: bool = False) -> None:
         """Show the current image on the canvas (with its mask) and as the clean original."""
         index = self.state.current_index
@@ -584,6 +592,7 @@ class EvasionLab(QWidget):
                                         self.state.target_class if self.state.targeted else None)
         else:
             self.triptych.set_original(image)
+            self.topk.clear()  # until the new model's predictions come
 
     def _show_run(self, run_id: int) -> None:
         run = self.state.run(run_id)

@@ -360,6 +360,16 @@ class BatchRunner(QObject):
             row.queries or 0, batch.budget, image=f"{batch.names[index]} (final)",
         )
 
+    def clear(self) -> None:
+        """Forget the last batch run (another model) and empty its table and histogram; the
+        curves and the decision boundary come back in their place."""
+        if self._last is None:  # no batch ran: the panels stay as the user left them
+            return
+        self._last = None
+        self.lab.results.clear()
+        self.lab.query_histogram.clear()
+        self.lab.show_batch_views(False)
+
     def last(self) -> _Batch | None:
         """The batch run in progress, else the last one."""
         return self._live or self._last

@@ -40,6 +40,7 @@ class BoundaryView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._slice = None
+        self._axis_labels: tuple | None = None  # the (bottom, left, size) shown
         self.title = QLabel()
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.title.setWordWrap(True)
@@ -118,8 +119,8 @@ class BoundaryView(QWidget):
         self._slice = None
         self.image.clear()
         self._clear_path()
-        self.title.setText(self._title_html("Decision boundary", "appears while an attack runs"))
-        self.legend.setText("")
+        _set_text(self.title, self._title_html("Decision boundary", "appears while an attack runs"))
+        _set_text(self.legend, "")
         self._set_axis_labels()
 
     def current_slice(self):
@@ -153,20 +154,22 @@ class BoundaryView(QWidget):
             bits.append(f"final, after {s.iteration} iterations")
         elif s.iteration:
             bits.append(f"iteration {s.iteration}")
-        self.title.setText(self._title_html("Decision boundary", ", ".join(bits)))
+        _set_text(self.title, self._title_html("Decision boundary", ", ".join(bits)))
 
     def _set_axis_labels(self) -> None:
         s = self._slice
         style = theme.style()
         size = {"font-size": f"{style.font_pt:.0f}pt", "color": "#222222"}
         if s is None:
-            self.plot.setLabel("bottom", "along perturbation", **size)
-            self.plot.setLabel("left", "random direction in mask", **size)
-            return
-        if getattr(s, "u_is_perturbation", True):
+            bottom = "along perturbation"
+        elif getattr(s, "u_is_perturbation", True):
             bottom = f"along perturbation δ (‖δ‖₂ = {s.norm_u:.3g})"
         else:
             bottom = f"random direction (no perturbation yet; unit {s.norm_u:.3g})"
+        shown = (bottom, size["font-size"])
+        if shown == self._axis_labels:  # a new label re-lays the axis out and repaints it
+            return
+        self._axis_labels = shown
         self.plot.setLabel("bottom", bottom, **size)
         self.plot.setLabel("left", "random direction in mask", **size)
 
@@ -187,7 +190,7 @@ class BoundaryView(QWidget):
             f"<span style='font-size:{s.font_pt:.0f}pt'>○&nbsp;clean&nbsp;&nbsp; ━&nbsp;attack&nbsp;path"
             f"&nbsp;&nbsp; ★&nbsp;adversarial</span>"
         )
-        self.legend.setText(markers + "<br>" + "&nbsp;&nbsp; ".join(items))
+        _set_text(self.legend, markers + "<br>" + "&nbsp;&nbsp; ".join(items))
 
     def _restyle(self) -> None:
         s = theme.style()
@@ -207,11 +210,19 @@ class BoundaryView(QWidget):
         self.start.setPen(pg.mkPen("#111111", width=2))
         self.end.setBrush(pg.mkBrush("#111111"))
         self.end.setPen(pg.mkPen("#ffffff", width=1.5))
+        self._axis_labels = None
         if self._slice is not None:
             self.set_slice(self._slice)
         else:
             self._set_axis_labels()
-            self.title.setText(self._title_html("Decision boundary", "appears while an attack runs"))
+            _set_text(self.title, self._title_html("Decision boundary", "appears while an attack runs"))
+
+
+def _set_text(label: QLabel, text: str) -> None:
+    """Set a label's text unless it shows it already (a rich-text label lays itself out anew,
+    and the view around it, for every new text)."""
+    if label.text() != text:
+        label.setText(text)
 
 
 def class_color_hex(index: int, num_classes: int) -> str:

@@ -260,8 +260,9 @@ class MaskCanvas(QGraphicsView):
             raise WorkbenchError(f"cannot save the mask to {path}: {error.strerror or error}") from error
 
     def load_mask(self, path: str | Path) -> None:
-        """Replace the mask by a PNG (white or opaque = mask; another size than the image's is
-        resampled by core's rasterization rule) as an undoable edit. Raises WorkbenchError
+        """Replace the mask by a PNG (white or opaque = mask; another size of the same aspect
+        ratio is resampled by core's rasterization rule, another aspect ratio is refused) as an
+        undoable edit. Raises WorkbenchError
         (DataLoadError, MaskError) with a readable message; the mask stays as it was."""
         self._require_image()
         try:

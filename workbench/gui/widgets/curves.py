@@ -108,6 +108,9 @@ class _Title(pg.GraphicsWidget):
 
     def setFont(self, font) -> None:  # Qt API
         self.item.setFont(font)
+        # A text item's font change does not renew its cached pixmap, which then paints
+        # nothing until something else repaints it (a resize): renew it now.
+        self.item.update()
         self._fit()
 
     def resizeEvent(self, event) -> None:  # Qt API

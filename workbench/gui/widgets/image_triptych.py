@@ -64,6 +64,9 @@ class _Panel(QWidget):
         self.colorbar: tuple[np.ndarray, str] | None = None  # (lut, label)
         self.subtitle = ""
         self.shared_title_height = 0.0  # set by the triptych so that the three images align
+        self._height_for: tuple | None = None  # (title, width, font) of the cached title height
+        self._height = 0.0
+        self._strip: tuple[bytes, QImage] | None = None  # the colour bar's map as an image
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(120, 150)
 
@@ -76,10 +79,26 @@ class _Panel(QWidget):
         return title_h, line_h
 
     def title_height(self, width: float) -> float:
-        """Height the title needs when wrapped to ``width``."""
-        fm = QFontMetricsF(theme.title_font())
-        flags = int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap)
-        return fm.boundingRect(QRectF(0, 0, width - 8, 10000), flags, self.title).height() + 4
+        """Height the title needs when wrapped to ``width`` (measured again only when the title,
+        the width or the font changed: a live run retitles the panels several times a second)."""
+        font = theme.title_font()
+        key = (self.title, width, font.toString())
+        if key != self._height_for:
+            fm = QFontMetricsF(font)
+            flags = int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap)
+            self._height = fm.boundingRect(QRectF(0, 0, width - 8, 10000), flags, self.title).height() + 4
+            self._height_for = key
+        return self._height
+
+    def colorbar_strip(self) -> QImage | None:
+        """The colour bar's map as a 1-pixel-high image, converted once per map."""
+        if self.colorbar is None:
+            return None
+        lut = np.ascontiguousarray(self.colorbar[0])
+        key = lut.tobytes()
+        if self._strip is None or self._strip[0] != key:
+            self._strip = (key, numpy_to_qimage(lut[None, :, :]))
+        return self._strip[1]
 
     def paintEvent(self, event) -> None:  # noqa: N802
         painter = QPainter(self)
@@ -116,7 +135,7 @@ class _Panel(QWidget):
         if self.colorbar is not None:
             lut, label = self.colorbar
             bar = QRectF(target.left(), y, target.width(), line_h * 0.8)
-            strip = numpy_to_qimage(np.ascontiguousarray(lut[None, :, :]))
+            strip = self.colorbar_strip()
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
             painter.drawImage(bar, strip)
             painter.setPen(QPen(QColor("#888888"), 1))
@@ -149,6 +168,7 @@ class ImageTriptych(QWidget):
         for panel in (self.original_panel, self.perturbation_panel, self.adversarial_panel):
             layout.addWidget(panel, 1)
         self._original: np.ndarray | None = None
+        self._original_source: np.ndarray | None = None  # as given, to tell a new image
         self._adversarial: np.ndarray | None = None
         self._delta: np.ndarray | None = None
         self._perturbation_rgb: np.ndarray | None = None
@@ -169,9 +189,7 @@ class ImageTriptych(QWidget):
         same shape) and their difference. ``titles`` are shown above the two images, e.g.
         ("Original: Coat 97 %", "Adversarial: Shirt 64 %"); ``success`` colours the adversarial
         title (red when the attack succeeded, green when it did not)."""
-        self._original = _as_float(original)
-        self.original_panel.image = numpy_to_qimage(theme.to_display_uint8(self._original))
-        self.original_panel.title = _keep_units(titles[0])
+        changed = self._set_original(original, _keep_units(titles[0]))
         if adversarial is None:
             self.clear_adversarial()
             return
@@ -189,7 +207,21 @@ class ImageTriptych(QWidget):
         self.perturbation_panel.image = numpy_to_qimage(self._perturbation_rgb)
         self.perturbation_panel.title = "Perturbation"
         self.perturbation_panel.colorbar = (theme.diverging_lut(), theme.format_scale(self._scale))
-        self.update_panels()
+        self.update_panels(None if changed else (self.perturbation_panel, self.adversarial_panel))
+
+    def _set_original(self, original: np.ndarray, title: str) -> bool:
+        """Show ``original`` in its panel unless it is already shown (a live run passes the same
+        image with every step); whether the panel changed."""
+        source = self._original_source
+        same = source is not None and np.shape(source) == np.shape(original) and np.array_equal(source, original)
+        if same and title == self.original_panel.title and self.original_panel.image is not None:
+            return False
+        if not same:
+            self._original = _as_float(original)
+            self._original_source = np.array(original, copy=True)
+            self.original_panel.image = numpy_to_qimage(theme.to_display_uint8(self._original))
+        self.original_panel.title = title
+        return True
 
     def set_original(self, original: np.ndarray, title: str = "Original") -> None:
         """Show a new clean image and forget the adversarial one."""
@@ -208,7 +240,7 @@ class ImageTriptych(QWidget):
         self.update_panels()
 
     def clear(self) -> None:
-        self._original = None
+        self._original = self._original_source = None
         self.original_panel.image = None
         self.original_panel.title = "Original"
         self.clear_adversarial()
@@ -253,12 +285,15 @@ class ImageTriptych(QWidget):
             raise WorkbenchError("there is no perturbation to export yet")
         return save_png(self._perturbation_rgb, path, scale)
 
-    def update_panels(self) -> None:
+    def update_panels(self, changed: tuple[_Panel, ...] | None = None) -> None:
+        """Repaint the ``changed`` panels (default: all), and all of them when the shared title
+        height changes."""
         panels = (self.original_panel, self.perturbation_panel, self.adversarial_panel)
         height = max(panel.title_height(float(panel.width())) for panel in panels)
         for panel in panels:
-            panel.shared_title_height = height
-            panel.update()
+            if changed is None or panel in changed or panel.shared_title_height != height:
+                panel.shared_title_height = height
+                panel.update()
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
