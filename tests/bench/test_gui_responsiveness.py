@@ -20,6 +20,10 @@ Measured (GUI and headless runs alternate, ``REPEATS`` times; medians, after a w
   time to create and exhaust the bare generator) — goal ≥ 0.9 (issue 12, item 15). Also
   reported: the lab's own generator headless, over the plain attack (what the slices and the
   tracking cost without a window), and the GUI over it (what the window costs);
+- the worker runs the attack with one CPU less than the machine has for PyTorch's intra-op
+  threads (``gui_torch_threads``; :func:`workbench.gui.worker.gui_cpu_threads`), so the lab's
+  generator is also timed headless at that count (``headless_lab_gui_threads_it_s``) and
+  ``ratio_gui_vs_lab_same_threads`` is what the window alone costs;
 - the decision-boundary slices the window received during each GUI run (``slices_runs``: the
   live ones, which must keep coming while the attack runs) and the final slice's grid side
   (``final_side_runs``).
@@ -185,24 +189,35 @@ def headless_source(win, kind: str):
     return stream
 
 
-def run_headless(win, kind: str) -> float:
+def run_headless(win, kind: str, threads: int | None = None) -> float:
     """Iterations per second of :func:`headless_source`'s stream, consumed in a plain loop in
     a plain Python thread, as the GUI's worker consumes it in a QThread (PyTorch's CPU threading
     differs between the main thread and others: on a busy machine the main thread's intra-op
-    pool can be several times slower or faster), while this thread only waits (no event loop)."""
+    pool can be several times slower or faster), while this thread only waits (no event loop).
+    ``threads``: PyTorch's intra-op threads for the stream (the setting is restored after)."""
     source = headless_source(win, kind)
     steps = win.labs[0].attack_panel.values()["steps"]
     out: dict[str, object] = {}
 
     def consume() -> None:
+        import torch
+
         try:
+            if threads is not None:
+                torch.set_num_threads(threads)  # this thread's (OpenMP: new threads' too)
             started = time.perf_counter()
             for _event in source():
                 pass
             out["rate"] = steps / (time.perf_counter() - started)
         except BaseException as error:  # noqa: BLE001 - re-raised in the test's thread
             out["error"] = error
+        finally:
+            if threads is not None:
+                torch.set_num_threads(before)
 
+    import torch
+
+    before = torch.get_num_threads()
     thread = threading.Thread(target=consume, name=f"headless-{kind}")
     thread.start()
     thread.join()
@@ -214,7 +229,10 @@ def run_headless(win, kind: str) -> float:
 def test_window_stays_responsive_during_pgd(qtbot, window):
     import torch
 
+    from workbench.gui.worker import gui_cpu_threads
+
     win, lab = window, window.labs[0]
+    gui_threads = gui_cpu_threads(torch.get_num_threads())
     win.state.set_attack("pgd")
     win.state.set_seed(0)
     probe = Probe()
@@ -224,13 +242,14 @@ def test_window_stays_responsive_during_pgd(qtbot, window):
     lab.attack_panel.form.set_values(WARM_UP)
     run_headless(win, "lab")
 
-    gui, headless, plain, tracked = [], [], [], []
+    gui, headless, plain, tracked, same_threads = [], [], [], [], []
     for _ in range(REPEATS):
         gui.append(run_in_gui(qtbot, win, PGD, probe))
         lab.attack_panel.form.set_values(PGD)
         headless.append(run_headless(win, "lab"))
         plain.append(run_headless(win, "plain"))
         tracked.append(run_headless(win, "track"))
+        same_threads.append(run_headless(win, "lab", threads=gui_threads))
         qtbot.wait(50)
 
     gui_rate = statistics.median(r["rate"] for r in gui)
@@ -243,6 +262,7 @@ def test_window_stays_responsive_during_pgd(qtbot, window):
         "params": PGD,
         "repeats": REPEATS,
         "torch_threads": torch.get_num_threads(),
+        "gui_torch_threads": gui_threads,
         "stall_ms": round(stall, 1),
         "stall_ms_runs": [round(r["stall_ms"], 1) for r in gui],
         "stall_cpu_ms_runs": [round(r["stall_cpu_ms"], 1) for r in gui],
@@ -260,6 +280,8 @@ def test_window_stays_responsive_during_pgd(qtbot, window):
         "ratio_runs": [round(r["rate"] / p, 3) for r, p in zip(gui, plain)],
         "ratio_lab_headless_vs_plain": round(headless_rate / plain_rate, 3),
         "ratio_gui_vs_lab_headless": round(gui_rate / headless_rate, 3),
+        "headless_lab_gui_threads_it_s": round(statistics.median(same_threads), 1),
+        "ratio_gui_vs_lab_same_threads": round(gui_rate / statistics.median(same_threads), 3),
     }
     print("\n" + json.dumps(figures))
     assert stall <= MAX_STALL_MS, figures

@@ -405,9 +405,10 @@ class EvasionLab(QWidget):
         elif isinstance(event, AttackStep):
             self._show_step(event)
         elif BoundarySlice is not None and isinstance(event, BoundarySlice):
-            live.boundary = event
-            self.boundary.set_slice(event)
-            self._slice_shown_at = time.monotonic()
+            live.boundary = event  # the final one is drawn with the finished run (_show_run)
+            if not event.final:
+                self.boundary.set_slice(event)
+                self._slice_shown_at = time.monotonic()
 
     def _show_step(self, step: AttackStep) -> None:
         live = self._live
@@ -420,14 +421,12 @@ class EvasionLab(QWidget):
             spent = step.queries_per_image
             live.seen = (step.seen.labels[0], None if step.seen.scores is None else step.seen.scores[0],
                          int(spent[0]) if spent is not None else live.queries)
-        if live.history:
-            self._schedule_curves()
+        self._schedule_curves()
         self._schedule(self._views_timer, self._views_shown_at + VIEWS_INTERVAL_S, self._draw_live_views)
 
     @staticmethod
     def _schedule(timer: QTimer, due: float, draw) -> None:
-        """Draw now if ``due`` (a time.monotonic() instant) has passed, else once it comes
-        (the latest state is drawn then, so skipping intermediate ones loses nothing)."""
+        """Draw now if ``due`` (time.monotonic()) has passed, else then (the latest state)."""
         wait = due - time.monotonic()
         if wait <= 0:
             draw()
@@ -455,7 +454,7 @@ class EvasionLab(QWidget):
         """Redraw the curves at most every CURVES_INTERVAL_S, not within SLICE_GAP_S of a slice
         (each history is complete: no point is lost), never within the worker's batch itself."""
         due = max(self._curves_shown_at + CURVES_INTERVAL_S, self._slice_shown_at + SLICE_GAP_S)
-        if not self._curves_timer.isActive():
+        if self._live.history and not self._curves_timer.isActive():
             self._curves_timer.start(max(0, int((due - time.monotonic()) * 1000) + 1))
 
     def _draw_live_curves(self) -> None:
@@ -525,6 +524,7 @@ class EvasionLab(QWidget):
         self._stop_live_timers()
         if live.history:
             self.curves.set_history(live.history)
+        self.boundary.set_slice(live.boundary)
         self.state.set_busy(False)
         self.message.emit(f"Stopped {live.attack_title} at iteration {live.iteration}.", "info")
 

@@ -211,6 +211,8 @@ class BoundaryView(QWidget):
         self.end.setBrush(pg.mkBrush("#111111"))
         self.end.setPen(pg.mkPen("#ffffff", width=1.5))
         self._axis_labels = None
+        for label in (self.title, self.legend):
+            label.setMinimumHeight(0)
         if self._slice is not None:
             self.set_slice(self._slice)
         else:
@@ -220,8 +222,12 @@ class BoundaryView(QWidget):
 
 def _set_text(label: QLabel, text: str) -> None:
     """Set a label's text unless it shows it already (a rich-text label lays itself out anew,
-    and the view around it, for every new text)."""
+    and the view around it, for every new text). A shown label keeps at least the height it
+    has: a new slice, or clearing for a new run, then repaints the plot instead of resizing it
+    twice (:meth:`BoundaryView._restyle` lets the labels shrink again)."""
     if label.text() != text:
+        if label.isVisible():
+            label.setMinimumHeight(max(label.minimumHeight(), label.height()))
         label.setText(text)
 
 
