@@ -353,3 +353,26 @@ def test_toolbar_buttons_and_shortcuts(qtbot, canvas):
     bar.failed.connect(errors.append)
     bar._place("/no/such/template.png")
     assert errors and "template" in errors[0]
+
+
+def test_canvas_modules_import_no_cycle():
+    """The canvas, its parts and its toolbar import each other one way only (the combined demo
+    lives in the toolbar's module)."""
+    import grimp
+
+    graph = grimp.build_graph("workbench")
+    names = ["canvas", "canvas_toolbar", "canvas_tools", "canvas_view", "mask_layers", "mask_template"]
+    modules = [f"workbench.gui.widgets.{name}" for name in names]
+    for a in modules:
+        for b in modules:
+            if a < b:
+                assert not (graph.chain_exists(a, b) and graph.chain_exists(b, a)), f"{a} and {b} import each other"
+
+
+def test_tool_keys_are_the_tools_declared_shortcuts(qtbot, canvas):
+    canvas.setFocus()
+    for key, name in [(Qt.Key.Key_E, "eraser"), (Qt.Key.Key_P, "polygon"), (Qt.Key.Key_O, "ellipse"), (Qt.Key.Key_B, "brush")]:
+        qtbot.keyClick(canvas, key)
+        assert canvas.tool() == name
+    with pytest.raises(ValueError, match="unknown tool"):
+        canvas.set_tool("lasso")

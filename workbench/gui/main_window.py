@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.mask_policy import effective_mask, mask_rectangle
 from workbench.gui import theme
 from workbench.gui.dialogs import IMAGE_FILE_FILTER, MODEL_FILE_FILTER, MessageBar, OpenModelDialog, PrintableDialog
 from workbench.gui.labs import LABS
@@ -685,8 +686,6 @@ class MainWindow(QMainWindow):
         run = self.state.run(self.state.selected_run)
         mask = run.mask if run is not None else self.state.mask()
         mask_file = None
-        from workbench.gui.labs.evasion import effective_mask, mask_rectangle
-
         mask = effective_mask(mask)
         if mask is not None and mask_rectangle(mask) is None:
             mask_file = self._save_mask_for_command(mask)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import AttackResult, AttackStep
+from workbench.core.mask_policy import effective_mask, mask_rectangle
 from workbench.core.tracking import AttackTrace
 from workbench.gui.state import AppState, RunView
 from workbench.gui.widgets.attack_panel import AttackPanel
@@ -73,28 +74,6 @@ def prediction_text(probs: np.ndarray, labels: list[str]) -> str:
 def prediction_title(prefix: str, probs: np.ndarray, labels: list[str]) -> str:
     """e.g. "Adversarial: Shirt 64 %"."""
     return f"{prefix}: {prediction_text(probs, labels)}"
-
-
-def effective_mask(mask: np.ndarray | None) -> np.ndarray | None:
-    """The mask the attack gets: None (every pixel) when none was drawn or it is empty."""
-    if mask is None:
-        return None
-    mask = np.asarray(mask, dtype=np.float32)
-    return mask if (mask > 0).any() else None
-
-
-def mask_rectangle(mask: np.ndarray | None) -> tuple[int, int, int, int] | None:
-    """(x, y, w, h) if the mask is exactly one filled axis-aligned rectangle, else None."""
-    if mask is None:
-        return None
-    on = np.asarray(mask) > 0
-    rows, cols = np.flatnonzero(on.any(axis=1)), np.flatnonzero(on.any(axis=0))
-    if rows.size == 0:
-        return None
-    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    if on[y0:y1, x0:x1].all() and on.sum() == (y1 - y0) * (x1 - x0):
-        return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
-    return None
 
 
 @dataclass

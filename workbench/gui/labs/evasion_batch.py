@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject
 from workbench.attacks.evaluate import BatchStep, Evaluation
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import AttackResult, AttackStep
+from workbench.core.mask_policy import batch_masks
 from workbench.gui.widgets.results_table import ResultRow
 
 BATCH_SIZE = 20  # images attacked together: results appear every batch
@@ -33,22 +34,6 @@ BATCH_SIZE = 20  # images attacked together: results appear every batch
 def is_batch_result(event: Any) -> bool:
     """The events a batch run must deliver every one of: each batch's final result."""
     return isinstance(event, BatchStep) and isinstance(event.event, AttackResult)
-
-
-def batch_masks(masks: dict[int, np.ndarray | None], current: int, n: int, shape: tuple[int, int]):
-    """(N×1×H×W float32 array or None, a sentence saying which masks apply) for ``n`` images
-    whose drawn masks are ``masks`` (index → H×W, None or empty = none), ``current`` being the
-    current image (see the module docstring)."""
-    own = {i: m for i, m in masks.items() if m is not None and (np.asarray(m) > 0).any() and 0 <= i < n}
-    if not own:
-        return None, "no mask: every pixel may change"
-    default = own.get(current)
-    if set(own) == {current}:
-        return np.asarray(default, np.float32)[None, None], "the current image's mask on every image"
-    fallback = np.ones(shape, np.float32) if default is None else np.asarray(default, np.float32)
-    stack = np.stack([np.asarray(own.get(i, fallback), np.float32) for i in range(n)])[:, None]
-    others = "the current image's mask" if default is not None else "every pixel"
-    return stack, f"{len(own)} images with their own mask, the others {others}"
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """``MaskToolbar``: the mask tools of a :class:`~workbench.gui.widgets.canvas.MaskCanvas`.
 
-Checkable tool buttons (Brush B, Eraser E, Rectangle R, Ellipse O, Polygon P), the brush size,
+Checkable tool buttons, one per tool of :data:`workbench.core.mask_tools.TOOLS` with its
+declared title, shortcut and tip (Brush B, Eraser E, Rectangle R, Ellipse O, Polygon P), the brush size,
 Fill / Clear / Invert, Undo (Ctrl+Z) / Redo (Ctrl+Shift+Z, Ctrl+Y), a Template menu (eyeglass
 frame, stop-sign stickers, square sticker, a PNG file) with Stamp, and Save / Load mask as PNG.
 
@@ -34,22 +35,15 @@ from PySide6.QtWidgets import (
     QLayout,
     QToolButton,
     QHBoxLayout,
+    QVBoxLayout,
     QWidget,
 )
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.mask_tools import TOOLS
 from workbench.gui import theme
-from workbench.gui.widgets.canvas import MaskCanvas
+from workbench.gui.widgets.canvas import MaskCanvas, demo_canvas
 from workbench.gui.widgets.mask_template import BUILTIN_TEMPLATES
-
-_TOOLS = (
-    ("brush", "Brush", "B", "Paint the mask (drag); [ and ] change the size"),
-    ("eraser", "Eraser", "E", "Erase the mask (drag)"),
-    ("rectangle", "Rectangle", "R", "Add a rectangle (drag; Shift: square)"),
-    ("ellipse", "Ellipse", "O", "Add an ellipse (drag; Shift: circle)"),
-    ("polygon", "Polygon", "P", "Add a polygon: click its corners; double-click or Enter closes it"),
-)
-
 
 class MaskToolbar(QWidget):
     """Tool buttons and mask actions wired to ``canvas``, in a flow that wraps onto as many
@@ -79,8 +73,8 @@ class MaskToolbar(QWidget):
 
         self.tool_group = QActionGroup(self)
         self.tool_group.setExclusive(True)
-        for name, text, key, tip in _TOOLS:
-            action = self._action(name, text, tip, key, lambda _=False, n=name: canvas.set_tool(n))
+        for tool in TOOLS.filter(lambda t: t.on_toolbar):
+            action = self._action(tool.id, tool.title, tool.tip, tool.shortcut or None, lambda _=False, n=tool.id: canvas.set_tool(n))
             action.setCheckable(True)
             self.tool_group.addAction(action)
             tools.addAction(action)
@@ -341,9 +335,16 @@ class FlowLayout(QLayout):
 
 
 def demo() -> QWidget:
-    from workbench.gui.widgets.canvas import demo as canvas_demo
-
-    return canvas_demo()
+    """The canvas under its toolbar, with a synthetic image and a drawn mask."""
+    canvas = demo_canvas()
+    container = QWidget()
+    layout = QVBoxLayout(container)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(MaskToolbar(canvas))
+    layout.addWidget(canvas, 1)
+    container.canvas = canvas
+    container.resize(640, 600)
+    return container
 
 
 def main() -> int:
