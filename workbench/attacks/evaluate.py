@@ -9,14 +9,14 @@ over the model for the whole set (its per-image budget applies to every image).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
 import torch
 
 from workbench.attacks.base import Attack
 from workbench.core.errors import WorkbenchError
-from workbench.core.events import AttackResult, AttackStep
+from workbench.core.events import AttackResult, AttackStep, ProgressReport
 from workbench.core.model import ModelHandle
 from workbench.core.oracle import Oracle
 
@@ -29,6 +29,10 @@ class BatchStep:
     batches: int
     start: int
     event: AttackStep | AttackResult
+
+    def progress_report(self) -> ProgressReport:
+        """The attack's steps in this batch, counted under "batch B/N"."""
+        return replace(self.event.progress_report(), label=f"batch {self.batch}/{self.batches}")
 
 
 @dataclass(frozen=True)

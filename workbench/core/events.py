@@ -1,6 +1,10 @@
 """Typed events that engine generators yield (ARCHITECTURE.md, contract 4).
 
-Events are frozen dataclasses. Tensors in them are detached copies that the producer no
+Events are frozen dataclasses. An event that reports progress says so through the progress
+protocol: a ``progress_report()`` method returning a :class:`ProgressReport` (done, total, unit,
+what is counted, a detail, and whether it is a milestone that must never be dropped);
+:func:`progress_of` reads it from any event. The command line's progress printer reads nothing
+else. Tensors in them are detached copies that the producer no
 longer touches, so a consumer may keep them; the GUI worker converts what it shows to NumPy
 before it crosses a thread boundary.
 """
@@ -10,6 +14,28 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+
+
+@dataclass(frozen=True)
+class ProgressReport:
+    """How far a computation is: ``done`` of ``total`` ``unit`` (total 0: open-ended).
+
+    ``label`` names what is counted ("batch 1/2", "naive"); a new label starts a new count.
+    ``detail`` is a short text about the current state ("success 3/4"). ``milestone`` marks a
+    report that consumers must never drop (a batch's or a stage's end)."""
+
+    done: float
+    total: float = 0
+    unit: str = "it"
+    label: str = ""
+    detail: str = ""
+    milestone: bool = False
+
+
+def progress_of(event: Any) -> ProgressReport | None:
+    """The progress that ``event`` reports, or None for an event that reports none."""
+    report = getattr(event, "progress_report", None)
+    return report() if callable(report) else None
 
 
 @dataclass(frozen=True)
@@ -39,6 +65,11 @@ class AttackStep:
     budget: int = 0
     seen: Any = None
 
+    def progress_report(self) -> ProgressReport:
+        queries = f"  queries {self.queries}" if self.queries else ""
+        return ProgressReport(self.iteration, self.total, "step",
+                              detail=f"success {int(self.success.sum())}/{self.success.numel()}{queries}")
+
 
 @dataclass(frozen=True)
 class AttackResult:
@@ -58,6 +89,10 @@ class AttackResult:
     queries: int = 0
     metrics: dict[str, Any] = field(default_factory=dict)
 
+    def progress_report(self) -> ProgressReport:
+        return ProgressReport(self.iterations, self.iterations, "step", milestone=True,
+                              detail=f"success {int(self.success.sum())}/{self.success.numel()}")
+
 
 @dataclass(frozen=True)
 class TrainEpoch:
@@ -69,6 +104,12 @@ class TrainEpoch:
     train_accuracy: float
     test_accuracy: float | None = None
     seconds: float = 0.0
+
+    def progress_report(self) -> ProgressReport:
+        test = "" if self.test_accuracy is None else f"  test accuracy {self.test_accuracy * 100:.2f} %"
+        return ProgressReport(self.epoch, self.epochs, "epoch", label="training", milestone=True,
+                              detail=f"loss {self.train_loss:.4f}  train accuracy {self.train_accuracy * 100:.2f} %"
+                              f"{test}  ({self.seconds:.0f} s)")
 
 
 @dataclass(frozen=True)
@@ -94,6 +135,11 @@ class CertifyProgress:
     counts: torch.Tensor
     done: int
     total: int
+
+    def progress_report(self) -> ProgressReport:
+        fraction = self.done / self.total if self.total else 0.0
+        return ProgressReport(self.image + fraction, self.images, "image", label="smoothing",
+                              detail=f"image {self.image + 1}/{self.images}  {self.phase} {self.done}/{self.total}")
 
 
 @dataclass(frozen=True)
@@ -125,3 +171,6 @@ class Progress:
     done: int
     total: int
     message: str = ""
+
+    def progress_report(self) -> ProgressReport:
+        return ProgressReport(self.done, self.total, "item", label=self.message, milestone=self.done == self.total)

@@ -23,7 +23,7 @@ from workbench.attacks import ATTACKS
 from workbench.attacks.base import Attack
 from workbench.attacks.evaluate import BatchStep, Evaluation, evaluate_attack
 from workbench.core.errors import WorkbenchError
-from workbench.core.events import CertifyProgress, CertifyResult
+from workbench.core.events import CertifyProgress, CertifyResult, ProgressReport, progress_of
 from workbench.core.model import ModelHandle
 from workbench.defenses.base import Adaptive, DefendedModel, Defense, stack_obfuscated, stack_randomized
 from workbench.defenses.registry import DEFENSES
@@ -40,6 +40,10 @@ SQUARE_BY_NORM = {"linf": "square", "l2": "square-l2"}
 # Queries per image of that counterpart unless told: Square breaks an undefended Fashion-MNIST
 # model at ε = 0.1 within a few hundred, and 64 images take seconds on one CPU core.
 BLACK_BOX_QUERIES = 500
+# The attack that the comparison uses unless told otherwise (the Naive-vs-adaptive page's and
+# `workbench defend`'s): PGD at ε = 0.1, its other parameters as declared.
+COMPARISON_ATTACK = "pgd"
+COMPARISON_ATTACK_VALUES = {"eps": 0.1}
 
 
 def adaptive_for(defenses: DefendedModel | Sequence[Defense], eot: int = 16) -> Adaptive:
@@ -70,6 +74,14 @@ class DefenseEvaluation:
     def summary(self) -> dict[str, Any]:
         return {"adaptive": self.adaptive, "clean_accuracy": self.clean_accuracy,
                 "robust_accuracy": self.robust_accuracy, "attack": self.evaluation.summary}
+
+    def progress_report(self) -> ProgressReport:
+        return ProgressReport(0, 0, "stage", milestone=True, detail=f"clean {_percent(self.clean_accuracy)}, "
+                              f"robust {_percent(self.robust_accuracy)} ({self.adaptive})")
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f} %"
 
 
 def evaluate_defense(
@@ -124,6 +136,11 @@ class StageEvent:
     stage: str
     event: BatchStep | DefenseEvaluation
 
+    def progress_report(self) -> ProgressReport:
+        """The inner event's progress, counted under the stage's name."""
+        inner = self.event.progress_report()
+        return replace(inner, label=f"{self.stage} {inner.label}".strip())
+
 
 def compare_defense(
     attack: Attack,
@@ -163,6 +180,12 @@ class TradeoffStage:
     stage: str
     event: Any
 
+    def progress_report(self) -> ProgressReport:
+        inner = progress_of(self.event)
+        detail = f"{inner.label} {inner.done:g}/{inner.total:g} {inner.unit}".strip() if inner else ""
+        return ProgressReport(self.index, self.count, "strength", label="sweep",
+                              detail=f"strength {self.strength:g} ({self.index + 1}/{self.count}): {self.stage} {detail}")
+
 
 @dataclass(frozen=True)
 class TradeoffPoint:
@@ -175,6 +198,11 @@ class TradeoffPoint:
     robust_naive: float | None
     robust_adaptive: float | None
     certified: float | None = None
+
+    def progress_report(self) -> ProgressReport:
+        return ProgressReport(1, 1, "strength", label=f"strength {self.strength:g}", milestone=True,
+                              detail=f"clean {_percent(self.clean_accuracy)}, robust naive {_percent(self.robust_naive)}, "
+                              f"adaptive {_percent(self.robust_adaptive)}, certified {_percent(self.certified)}")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,9 @@ None. They are shown wherever robustness results appear (the CLI, the Defenses l
 """
 from __future__ import annotations
 
+import math
+from typing import Any, Sequence
+
 from workbench.defenses.base import Adaptive, DefendedModel
 
 # Accuracy points by which a black-box attack must beat the white-box one to raise the alarm, and
@@ -15,6 +18,19 @@ BLACKBOX_MARGIN = 0.02
 BLACKBOX_MIN_IMAGES = 2
 # Robust accuracy that an unbounded-looking attack should get below.
 LARGE_EPS_CEILING = 0.05
+# "A very large ε" for that sanity check: an L∞ budget of half the pixel range (every image can
+# be turned into flat grey), or the L2 ball around that L∞ ball.
+LARGE_LINF = 0.5
+
+
+def large_eps(attack: Any, input_shape: Sequence[int]) -> float | None:
+    """``attack``'s ε if it is "very large" (see :data:`LARGE_LINF`) for inputs of
+    ``input_shape`` (C, H, W), else None."""
+    eps = getattr(getattr(attack, "params", None), "eps", None)
+    if not isinstance(eps, (int, float)):
+        return None
+    limit = LARGE_LINF if attack.norm == "linf" else LARGE_LINF * math.sqrt(math.prod(input_shape))
+    return float(eps) if eps >= limit else None
 
 
 def randomness_without_eot(model: DefendedModel, adaptive: Adaptive) -> str | None:

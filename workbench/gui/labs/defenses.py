@@ -17,7 +17,7 @@ Four pages, one widget each, on the gallery's images and the current model:
 - **Monitoring** (:mod:`~workbench.gui.widgets.monitor_view`): a
   :class:`~workbench.defenses.monitor.StatefulDetector`, calibrated on benign images, as the
   log of the oracle that a black-box attack (or a benign stream) queries (the worker sources
-  are in :mod:`~workbench.gui.labs.defenses_monitoring`).
+  are in :mod:`~workbench.defenses.monitoring`, shared with ``workbench monitor``).
 
 The lab contains no algorithm: it builds the engine's generators, hands them to the window's
 shared :class:`~workbench.gui.worker.TaskWorker` and routes the events to the page that asked.
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 import sys
 import time
@@ -51,13 +50,15 @@ from workbench.defenses.evaluation import (
     TradeoffPoint,
     TradeoffStage,
 )
-from workbench.gui import theme
-from workbench.gui.labs.defenses_monitoring import (
+from workbench.defenses.evaluation_warnings import large_eps
+from workbench.defenses.monitoring import (
     MonitorSnapshot,
-    attack_fooled,
-    benign_queries,
-    snapshots,
+    benign_stream,
+    calibrated_detector,
+    monitored_attack,
+    verdict,
 )
+from workbench.gui import theme
 from workbench.gui.state import AppState
 from workbench.gui.widgets.certify_view import CertifyView
 from workbench.gui.widgets.defense_compare import DefenseComparison
@@ -68,12 +69,7 @@ from workbench.gui.worker import TaskWorker
 
 log = logging.getLogger(__name__)
 
-CALIBRATION_SOURCE = "fashion-mnist:train"
-BENIGN_SOURCE = "fashion-mnist:test"
 NOISE_MODEL = re.compile(r"^(?P<base>.+)-noise-(?P<sigma>[0-9.]+)$")
-# "A very large ε" for the sanity check of Carlini et al. (2019): an L∞ budget of half the pixel
-# range (every image can be turned into flat grey), or the L2 ball around that L∞ ball.
-LARGE_LINF = 0.5
 SETTINGS_GROUP = "defenses"  # QSettings keys: defenses/<page> (JSON) and defenses/page (shown)
 
 
@@ -382,7 +378,7 @@ class DefensesLab(QWidget):
     def run_monitored_attack(self) -> bool:
         import torch
 
-        from workbench.core.oracle import Oracle, OracleParams
+        from workbench.core.oracle import OracleParams
         from workbench.core.params import build
 
         view = self.monitor
@@ -405,16 +401,11 @@ class DefensesLab(QWidget):
         view.start("attack")
 
         def source():
-            detector = calibrate()
-            oracle = Oracle(model, oracle_params, account="mallory", log=detector)
-            return snapshots(detector, attack.run(oracle, x, y, seed=seed), fooled=attack_fooled)
+            return monitored_attack(calibrate(), model, attack, x, y, oracle_params, seed=seed)
 
         return self._start_monitor(view, source, "attack")
 
     def run_benign_stream(self) -> bool:
-        from workbench.core.datasets import open_data
-        from workbench.core.oracle import Oracle
-
         view = self.monitor
         try:
             model = self._model()
@@ -425,10 +416,7 @@ class DefensesLab(QWidget):
         view.start("benign")
 
         def source():
-            detector = calibrate()
-            stream = open_data(BENIGN_SOURCE, model.spec, model.labels, limit=count)
-            oracle = Oracle(model, account="benign", log=detector)
-            return snapshots(detector, benign_queries(oracle, stream.images))
+            return benign_stream(calibrate(), model, count)
 
         return self._start_monitor(view, source, "benign")
 
@@ -447,13 +435,7 @@ class DefensesLab(QWidget):
                 return
             self._emit_status(final.queries, 0, unit="queries", counter="Query")
             self._thresholds[key] = final.threshold
-            if kind == "benign":
-                rate = final.alarms / final.queries if final.queries else 0.0
-                text = f"False-positive rate on {final.queries:,} benign queries: <b>{rate:.2%}</b>"
-            else:
-                first = final.first_alarm
-                text = ("The attacker was never flagged." if first is None
-                        else f"First flagged at query {first[1] + 1:,} of {final.queries:,}.")
+            text = verdict(final, kind)
             view.finish(final, text)
             self.message.emit(text.replace("<b>", "").replace("</b>", ""), "info")
 
@@ -467,24 +449,15 @@ class DefensesLab(QWidget):
     def _calibration(self, model) -> Callable[[], Any]:
         """A function (run in the worker) that returns a detector with its threshold: the one
         calibrated earlier with the same settings, else calibrated now on benign images."""
-        from workbench.core.datasets import open_data
         from workbench.core.params import build
-        from workbench.defenses.monitor import MonitorParams, StatefulDetector
+        from workbench.defenses.monitor import MonitorParams
 
         params = build(MonitorParams, self.monitor.monitor_params())
         count = self.monitor.calibration.value()
         if count <= params.k:
             raise WorkbenchError(f"Calibration needs more than k = {params.k} images.")
         threshold = self._thresholds.get(self._calibration_key(self.monitor.monitor_params()))
-
-        def calibrate():
-            detector = StatefulDetector(params, threshold=threshold)
-            if threshold is None:
-                benign = open_data(CALIBRATION_SOURCE, model.spec, model.labels, limit=count)
-                detector.calibrate(benign.images)
-            return detector
-
-        return calibrate
+        return lambda: calibrated_detector(model, params, count, threshold)
 
     # -- shared ---------------------------------------------------------------------------------------
     def _start(self, page, source, progress, finished, keep=None) -> bool:
@@ -561,13 +534,9 @@ class DefensesLab(QWidget):
                                                  "Smooth each σ with the built-in model trained under that noise where one exists")
 
     def _large_budget(self, chooser) -> float | None:
-        """The attack's ε if it is "very large" (see :data:`LARGE_LINF`), else None."""
-        eps = chooser.values().get("eps")
+        """The attack's ε if it is "very large" (see :func:`~workbench.defenses.evaluation_warnings.large_eps`)."""
         model = self.state.model
-        if not isinstance(eps, (int, float)) or model is None:
-            return None
-        limit = LARGE_LINF if chooser.attack_class().norm == "linf" else LARGE_LINF * math.sqrt(math.prod(model.input_shape))
-        return float(eps) if eps >= limit else None
+        return None if model is None else large_eps(chooser.attack(), model.input_shape)
 
     @staticmethod
     def _attack_text(chooser) -> str:
