@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -117,3 +119,14 @@ def test_saved_files_are_named_after_their_sources_and_unique(tmp_path):
     for image in images:
         source, saved = image["name"].removesuffix(".png").replace("/", "_"), Path(image["file"]).stem
         assert saved == source or saved.startswith(source + "-"), (source, saved)
+
+
+def test_a_reader_that_stops_early_is_not_an_error():
+    """`workbench attacks | head -0`: the reader closes the pipe before the command writes (it is
+    still importing PyTorch), and the command ends quietly with exit 0."""
+    process = subprocess.Popen([sys.executable, "-m", "workbench.cli", "attacks"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0, stderr
+    assert "error" not in stderr and "Traceback" not in stderr

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import time
 from typing import Sequence
@@ -57,6 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         return command_module(args.command or DEFAULT_COMMAND).run(args)
+    except BrokenPipeError:  # stdout piped into a reader that stopped (`| head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second failure at exit
+        return EXIT_OK
     except KeyboardInterrupt:
         args.progress.close()
         parser.exit(EXIT_INTERRUPTED, f"workbench: interrupted after {time.perf_counter() - started:.1f} s\n")
