@@ -352,7 +352,7 @@ def test_copy_as_command_with_a_drawn_mask_file(qtbot, window):
     qtbot.mouseMove(viewport, pos=QPoint((start.x() + end.x()) // 2, (start.y() + end.y()) // 2))
     qtbot.mouseMove(viewport, pos=end)
     qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=end)
-    command = window.copy_command()
+    command = window.labs[0].files.copy_command()
     assert "--mask " in command
     path = shlex.split(command)[shlex.split(command).index("--mask") + 1]
     from workbench.core.masks import load_mask_png
@@ -379,8 +379,8 @@ def test_past_runs_show_their_final_views_and_export(qtbot, window, tmp_path):
     assert np.allclose(shown, np.transpose(first.x_adv, (1, 2, 0)).squeeze())
     assert lab.curves.point_count() == first.iterations
     adv_png, pert_png = tmp_path / "adv.png", tmp_path / "pert.png"
-    assert window.export_adversarial(str(adv_png))
-    assert window.export_perturbation(str(pert_png))
+    assert window.labs[0].files.export_adversarial(str(adv_png))
+    assert window.labs[0].files.export_perturbation(str(pert_png))
     loaded = load_image(adv_png).numpy()
     assert loaded.shape[-2:] == (28, 28)
     assert np.abs(loaded.reshape(first.x_adv.shape) - first.x_adv).max() <= 0.5 / 255 + 1e-6
@@ -460,7 +460,7 @@ def test_copied_command_repeats_the_run_on_the_same_image(qtbot, window):
     """The command names the current image's file and the CLI can read it."""
     from workbench.core.datasets import open_data
 
-    command = window.copy_command()
+    command = window.labs[0].files.copy_command()
     args = shlex.split(command)
     data = args[args.index("--data") + 1]
     model = window.state.model
@@ -502,7 +502,7 @@ def test_oracle_settings_reach_the_attack_and_the_command(qtbot, window):
     panel = lab.attack_panel
     panel.oracle_form.set_values({"top_k": 3, "decimals": 2, "budget": 50})
     assert state.oracle_params == {"top_k": 3, "decimals": 2, "budget": 50}
-    command = window.copy_command()
+    command = window.labs[0].files.copy_command()
     assert "--top-k 3" in command and "--round 2" in command and "--budget 50" in command
     state.set_attack_params({"max_queries": 200})
     run = run_and_wait(qtbot, window)

@@ -38,6 +38,17 @@ def progress_of(event: Any) -> ProgressReport | None:
     return report() if callable(report) else None
 
 
+def never_dropped(event: Any, report: ProgressReport | None = None) -> bool:
+    """Whether consumers that thin events (the GUI worker keeps the latest of each type) must
+    deliver ``event``: its progress report is a milestone, or its class declares
+    ``never_dropped = True`` (events that carry increments, e.g. the queries watched since the
+    previous snapshot). ``report`` is the event's report when already known."""
+    if getattr(type(event), "never_dropped", False) is True:
+        return True
+    report = report if report is not None else progress_of(event)
+    return report is not None and report.milestone
+
+
 @dataclass(frozen=True)
 class AttackStep:
     """One iteration of an attack on a batch.

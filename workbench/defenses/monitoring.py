@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, ClassVar, Iterator
 
 import numpy as np
 
@@ -43,6 +43,7 @@ class MonitorSnapshot:
     first_alarm: tuple[str, int] | None
     accounts_seen: int
     fooled: bool = False
+    never_dropped: ClassVar[bool] = True  # each carries the queries since the previous one
 
     def progress_report(self) -> ProgressReport:
         return ProgressReport(self.queries, 0, "queries", label="monitor",

@@ -31,9 +31,9 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.mask_policy import effective_mask, mask_rectangle
 from workbench.gui import theme
 from workbench.gui.dialogs import IMAGE_FILE_FILTER, MODEL_FILE_FILTER, MessageBar, OpenModelDialog, PrintableDialog
-from workbench.gui.labs import LABS
+from workbench.gui.labs import registered_labs
 from workbench.gui.shell.model_switch import check_image_source, default_data_for, images_after_switch, input_mismatch
-from workbench.gui.shell.status import RunStatus
+from workbench.gui.shell.status import RunStatusBar
 from workbench.gui.state import AppState, ModelSource
 from workbench.gui.widgets.gallery import Gallery
 from workbench.gui.widgets.model_panel import ModelPanel
@@ -98,28 +98,25 @@ class MainWindow(QMainWindow):
         self._add_dock("modelDock", "Model", self.model_panel, left)
         self._add_dock("galleryDock", "Images", self.gallery, left)
         runs_dock = self._add_dock("runsDock", "Runs", self.run_list, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.run_status = RunStatus(self.statusBar())  # the current lab's run counters
+        self.run_status = RunStatusBar(self.statusBar())  # the current lab's run counters
+        self.worker.statusChanged.connect(self.run_status.report)
         self.status_iteration, self.status_rate, self.status_elapsed, self.status_device = self.run_status.labels()
 
         # labs
         self.labs = []
         self._lab_docks: dict[int, list[QDockWidget]] = {}
-        for lab_class in LABS:
-            # A lab that keeps its own settings keeps them in the window's store.
-            options = {"settings": self.settings} if hasattr(lab_class, "restore_settings") else {}
-            lab = lab_class(self.state, self.worker, **options)
+        self._hidden_for_lab: list[QDockWidget] = []
+        self._lab_actions: list[tuple[QAction, Any]] = []  # (menu action, the lab's LabAction)
+        for lab_class in registered_labs():
+            lab = lab_class(self.state, self.worker, settings=self.settings)  # its settings in the window's store
             index = self.labs_tabs.addTab(lab, lab.title)
             self.labs.append(lab)
             self._lab_docks[index] = [self._add_dock(*spec) for spec in lab.docks()]
             if "attackDock" in self.docks:  # the run list goes under the attack panel
                 self.splitDockWidget(self.docks["attackDock"], runs_dock, Qt.Orientation.Vertical)
             lab.message.connect(self.show_message)
-            lab.statusChanged.connect(lambda status, lab=lab: self.run_status.report(lab, status))
-            if hasattr(lab, "dockWanted"):
-                lab.dockWanted.connect(lambda name, visible, lab=lab: self._want_dock(lab, name, visible))
-            panel = getattr(lab, "attack_panel", None)
-            if panel is not None:
-                panel.copyCommandRequested.connect(self.copy_command)
+            lab.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
+            lab.dockWanted.connect(lambda name, visible, lab=lab: self._want_dock(lab, name, visible))
         self.labs_tabs.currentChanged.connect(self._lab_switched)
         self._arrange_default_docks()
 
@@ -192,8 +189,7 @@ class MainWindow(QMainWindow):
     def _split_labs(self, canvas_share: float) -> None:
         QApplication.processEvents()  # let the docks take their sizes first
         for lab in self.labs:
-            if hasattr(lab, "set_canvas_share"):
-                lab.set_canvas_share(canvas_share)
+            lab.set_canvas_share(canvas_share)
 
     def _action(self, text: str, slot, shortcut: Any = None, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -215,32 +211,15 @@ class MainWindow(QMainWindow):
         self.open_images_action = self._action("Open &images…", self.open_images_dialog, "Ctrl+I", "Open image files")
         self.open_folder_action = self._action("Open &folder…", self.open_folder_dialog, "Ctrl+Shift+O",
                                                "Open a folder of images (one sub-folder per class)")
-        self.save_mask_action = self._action("&Save mask…", self.save_mask_dialog, "Ctrl+Shift+S",
-                                             "Save the current image's mask as a PNG")
-        self.load_mask_action = self._action("&Load mask…", self.load_mask_dialog, "Ctrl+Shift+L",
-                                             "Load a mask PNG for the current image")
-        self.export_adv_action = self._action("Export &adversarial PNG…", self.export_adversarial_dialog, "Ctrl+E",
-                                              "Save the adversarial image of the selected run")
-        self.export_pert_action = self._action("Export &perturbation PNG…", self.export_perturbation_dialog, "Ctrl+Shift+E",
-                                               "Save the coloured perturbation of the selected run")
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.presentation_action = self._action("&Presentation mode", self.set_presentation, "F11",
                                                 "Large fonts, thick lines, high contrast; advanced controls hidden")
         self.presentation_action.setCheckable(True)
         self.reset_layout_action = self._action("&Reset layout", self.reset_layout, None, "Put every panel back in its place")
         self.run_action = self._action("&Run", self.run_current, ["Ctrl+R", "F5"], "Run the attack on the current image")
-        self.run_batch_action = self._action("Run on &all images", self.run_batch, "Ctrl+Shift+R",
-                                             "Attack every image of the gallery and list the results")
-        self.export_printable_action = self._action(
-            "Export p&rintable…", self.export_printable_dialog, None,
-            "Save the selected run's perturbed region (its mask) at a physical size, to print")
-        self.export_csv_action = self._action("Export batch &results CSV…", self.export_results_dialog, None,
-                                              "Save the batch results table as a CSV file")
         self.pause_action = self._action("&Pause", self._toggle_pause, "F6", "Pause or resume the running attack")
         self.pause_action.setCheckable(True)
         self.stop_action = self._action("&Stop", self.stop_current, "Esc", "Stop the running attack")
-        self.copy_command_action = self._action("&Copy as command", self.copy_command, "Ctrl+Shift+C",
-                                                "Copy the equivalent `workbench attack …` line")
 
     def _build_menus(self) -> None:
         menu = self.menuBar()
@@ -249,14 +228,7 @@ class MainWindow(QMainWindow):
             file_menu.addAction(action)
         self.recent_menu = file_menu.addMenu("&Recent")
         file_menu.addSeparator()
-        file_menu.addAction(self.save_mask_action)
-        file_menu.addAction(self.load_mask_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.export_adv_action)
-        file_menu.addAction(self.export_pert_action)
-        file_menu.addAction(self.export_printable_action)
-        file_menu.addAction(self.export_csv_action)
-        file_menu.addSeparator()
+        lab_file = file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         view_menu = menu.addMenu("&View")
         view_menu.addAction(self.presentation_action)
@@ -267,11 +239,17 @@ class MainWindow(QMainWindow):
             panels.addAction(dock.toggleViewAction())
         run_menu = menu.addMenu("&Run")
         run_menu.addAction(self.run_action)
-        run_menu.addAction(self.run_batch_action)
         run_menu.addAction(self.pause_action)
         run_menu.addAction(self.stop_action)
         run_menu.addSeparator()
-        run_menu.addAction(self.copy_command_action)
+        menus = {"File": (file_menu, lab_file), "Run": (run_menu, None), "View": (view_menu, None)}
+        for lab in self.labs:  # each lab's own entries, present while it is current
+            for declared in lab.actions():
+                action = self._action(declared.text, declared.slot, declared.shortcut, declared.tip)
+                action.setProperty("lab", id(lab))
+                where, before = menus[declared.menu]
+                where.insertAction(before, action) if before is not None else where.addAction(action)
+                self._lab_actions.append((action, declared))
         self._rebuild_recent_menu()
 
     def _bind(self) -> None:
@@ -284,7 +262,7 @@ class MainWindow(QMainWindow):
         self.model_panel.builtinRequested.connect(lambda model_id: self.load_model(ModelSource(model_id, builtin=True)))
         self.model_panel.openModelRequested.connect(self.open_model_dialog)
         self.run_list.runSelected.connect(state.set_selected_run)
-        self.run_list.printableRequested.connect(self.export_printable_dialog)
+        self.run_list.printableRequested.connect(lambda run_id: self.current_lab() and self.current_lab().print_run(run_id))
         state.runAdded.connect(self._run_added)
         state.selectedRunChanged.connect(self._run_selected)
         state.busyChanged.connect(self._busy_changed)
@@ -491,128 +469,6 @@ class MainWindow(QMainWindow):
         self._note_dir(folder)
         return self.open_data(folder)
 
-    def save_mask_dialog(self) -> bool:
-        lab = self.current_lab()
-        if lab is None or not hasattr(lab, "canvas"):
-            return False
-        path, _ = QFileDialog.getSaveFileName(self, "Save mask", str(Path(self._start_dir()) / "mask.png"), "PNG (*.png)")
-        return bool(path) and self.save_mask(path)
-
-    def save_mask(self, path: str) -> bool:
-        try:
-            self.current_lab().canvas.save_mask(path)
-        except Exception as error:  # noqa: BLE001
-            self.show_error(f"Could not save the mask: {describe_error(error)}", error)
-            return False
-        self.statusBar().showMessage(f"Saved the mask to {path}", 5000)
-        return True
-
-    def load_mask_dialog(self) -> bool:
-        path, _ = QFileDialog.getOpenFileName(self, "Load mask", self._start_dir(), "PNG (*.png);;All files (*)")
-        return bool(path) and self.load_mask(path)
-
-    def load_mask(self, path: str) -> bool:
-        try:
-            self.current_lab().canvas.load_mask(path)
-        except Exception as error:  # noqa: BLE001
-            self.show_error(f"Could not load the mask: {describe_error(error)}", error)
-            return False
-        return True
-
-    def _export_run(self):
-        run = self.state.run(self.state.selected_run)
-        if run is None and self.state.runs():
-            run = self.state.runs()[-1]
-        if run is None:
-            self.show_error("There is no finished run to export yet: run an attack first.")
-        return run
-
-    def export_adversarial_dialog(self) -> bool:
-        run = self._export_run()
-        if run is None:
-            return False
-        name = f"run{run.run_id}-{run.attack_id}-adversarial.png"
-        path, _ = QFileDialog.getSaveFileName(self, "Export adversarial image", str(Path(self._start_dir()) / name), "PNG (*.png)")
-        return bool(path) and self.export_adversarial(path, run.run_id)
-
-    def export_perturbation_dialog(self) -> bool:
-        run = self._export_run()
-        if run is None:
-            return False
-        name = f"run{run.run_id}-{run.attack_id}-perturbation.png"
-        path, _ = QFileDialog.getSaveFileName(self, "Export perturbation", str(Path(self._start_dir()) / name), "PNG (*.png)")
-        return bool(path) and self.export_perturbation(path, run.run_id)
-
-    def export_adversarial(self, path: str, run_id: int | None = None) -> bool:
-        """Save a run's adversarial image at the model's resolution (8-bit PNG)."""
-        from workbench.core.images import save_png
-
-        run = self.state.run(run_id if run_id is not None else self.state.selected_run)
-        if run is None:
-            self.show_error("There is no run to export.")
-            return False
-        try:
-            save_png(path, run.x_adv)
-        except Exception as error:  # noqa: BLE001
-            self.show_error(f"Could not export the adversarial image: {describe_error(error)}", error)
-            return False
-        self.statusBar().showMessage(f"Saved the adversarial image to {path}", 5000)
-        return True
-
-    def export_perturbation(self, path: str, run_id: int | None = None, scale: int = 8) -> bool:
-        """Save a run's perturbation in the diverging colours of the view (blue darker, red
-        brighter, white unchanged), enlarged ``scale`` times by nearest neighbour."""
-        from workbench.gui.widgets.image_triptych import save_png as save_rgb
-
-        run = self.state.run(run_id if run_id is not None else self.state.selected_run)
-        if run is None:
-            self.show_error("There is no run to export.")
-            return False
-        delta = np.transpose(run.perturbation, (1, 2, 0))
-        rgb, scale_value = theme.perturbation_rgb(delta)
-        try:
-            save_rgb(rgb, path, scale)
-        except Exception as error:  # noqa: BLE001
-            self.show_error(f"Could not export the perturbation: {describe_error(error)}", error)
-            return False
-        self.statusBar().showMessage(f"Saved the perturbation (colour scale {theme.format_scale(scale_value)}) to {path}", 5000)
-        return True
-
-    def export_printable_dialog(self, run_id: int | None = None) -> bool:
-        """Ask the printed size and a file, then write the run's printable (the selected or last
-        run by default)."""
-        run = self.state.run(run_id) if isinstance(run_id, int) and not isinstance(run_id, bool) else self._export_run()
-        if run is None:
-            return False
-        rows, cols = np.nonzero(_printable_mask(run) > 0)
-        dialog = PrintableDialog((int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1)), self)
-        if dialog.exec() != PrintableDialog.DialogCode.Accepted:
-            return False
-        name = f"run{run.run_id}-{run.attack_id}-printable.png"
-        path, _ = QFileDialog.getSaveFileName(self, "Export printable", str(Path(self._start_dir()) / name), "PNG (*.png)")
-        return bool(path) and self.export_printable(path, run.run_id, dialog.width_mm(), dialog.dpi())
-
-    def export_printable(self, path: str, run_id: int, width_mm: float, dpi: float) -> bool:
-        """Write a run's perturbed region (its mask; the whole image without one) as a PNG that
-        prints ``width_mm`` wide at ``dpi`` (:func:`workbench.core.printable.write_printable`)."""
-        import torch
-
-        from workbench.core.printable import write_printable
-
-        run = self.state.run(run_id)
-        if run is None:
-            self.show_error("There is no run to export.")
-            return False
-        try:
-            width, height = write_printable(path, torch.from_numpy(np.ascontiguousarray(run.x_adv)),
-                                            torch.from_numpy(_printable_mask(run)), width_mm, dpi)
-        except (WorkbenchError, ValueError, OSError) as error:
-            self.show_error(f"Could not export the printable: {describe_error(error)}", error)
-            return False
-        self.statusBar().showMessage(
-            f"Saved a {width}×{height} pixel printable to {path}: print it at 100 % for {width_mm:g} mm wide.", 10000)
-        return True
-
     # -- running -------------------------------------------------------------------------------------
     def current_lab(self):
         widget = self.labs_tabs.currentWidget()
@@ -621,28 +477,6 @@ class MainWindow(QMainWindow):
     def run_current(self) -> bool:
         lab = self.current_lab()
         return bool(lab is not None and lab.run())
-
-    def run_batch(self) -> bool:
-        """Run the current lab's attack on every image (the labs that have a batch mode)."""
-        lab = self.current_lab()
-        return bool(lab is not None and hasattr(lab, "run_batch") and lab.run_batch())
-
-    def export_results_dialog(self) -> bool:
-        lab = self.current_lab()
-        table = getattr(lab, "results", None)
-        if table is None or table.row_count() == 0:
-            self.show_error("There are no batch results to export yet: run on all images first.")
-            return False
-        path, _ = QFileDialog.getSaveFileName(self, "Export batch results", str(Path(self._start_dir()) / "batch-results.csv"), "CSV (*.csv)")
-        if not path:
-            return False
-        try:
-            table.export_csv(path)
-        except OSError as error:
-            self.show_error(f"Could not export the results: {describe_error(error)}", error)
-            return False
-        self.statusBar().showMessage(f"Saved {table.row_count()} results to {path}", 5000)
-        return True
 
     def _want_dock(self, lab, name: str, visible: bool) -> None:
         """A lab shows or hides one of its panels while it is current (the user may change it
@@ -676,39 +510,6 @@ class MainWindow(QMainWindow):
         lab = self.current_lab()
         if lab is not None:
             lab.set_paused(checked)
-
-    def copy_command(self) -> str:
-        """Put the equivalent command line of the current settings (or the selected run) on the
-        clipboard; a mask that is not a rectangle is saved as a PNG the command names."""
-        lab = self.current_lab()
-        if lab is None or self.state.model is None or not hasattr(lab, "command_for"):
-            return ""
-        run = self.state.run(self.state.selected_run)
-        mask = run.mask if run is not None else self.state.mask()
-        mask_file = None
-        mask = effective_mask(mask)
-        if mask is not None and mask_rectangle(mask) is None:
-            mask_file = self._save_mask_for_command(mask)
-        command = lab.command_for(run, mask_file=mask_file)
-        QGuiApplication.clipboard().setText(command)
-        self.statusBar().showMessage("Copied: " + command, 10000)
-        return command
-
-    def _save_mask_for_command(self, mask: np.ndarray) -> str | None:
-        import hashlib
-
-        from workbench.core.masks import save_mask_png
-
-        folder = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation) or Path.home()) / "masks"
-        digest = hashlib.sha256(np.ascontiguousarray(mask > 0).tobytes()).hexdigest()[:12]
-        path = folder / f"mask-{digest}.png"
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            save_mask_png(path, (np.asarray(mask) > 0).astype(np.float32))
-        except Exception as error:  # noqa: BLE001
-            self.show_error(f"Could not save the mask for the command: {describe_error(error)}", error)
-            return None
-        return str(path)
 
     # -- state reactions --------------------------------------------------------------------------
     def _fill_gallery(self) -> None:
@@ -747,7 +548,9 @@ class MainWindow(QMainWindow):
 
     def _busy_changed(self, busy: bool) -> None:
         self.run_action.setEnabled(not busy)
-        self.run_batch_action.setEnabled(not busy)
+        for action, lab_action in self._lab_actions:
+            if lab_action.idle_only:
+                action.setEnabled(not busy)
         self.pause_action.setEnabled(busy)
         self.stop_action.setEnabled(busy)
         for action in (self.open_model_action, self.open_images_action, self.open_folder_action, self.recent_menu.menuAction()):
@@ -769,7 +572,18 @@ class MainWindow(QMainWindow):
     def _lab_switched(self, index: int) -> None:
         """Show the current lab's docks (except those the user closed), hide the others', and
         the current lab's run counters."""
-        self.run_status.set_current(self.labs[index] if 0 <= index < len(self.labs) else None)
+        lab = self.labs[index] if 0 <= index < len(self.labs) else None
+        self.run_status.set_current(lab)
+        for action, _declared in self._lab_actions:
+            action.setVisible(action.property("lab") == id(lab))
+        for dock in self._hidden_for_lab:  # the window's panels that the previous lab had no use for
+            dock.show()
+        self._hidden_for_lab = []
+        for name in lab.hides_shell_docks if lab is not None else ():
+            dock = self.docks.get(name)
+            if dock is not None and dock.isVisible() and not dock.isFloating():
+                dock.hide()
+                self._hidden_for_lab.append(dock)
         for lab_index, docks in self._lab_docks.items():
             for dock in docks:
                 if lab_index == index:
@@ -998,12 +812,6 @@ class MainWindow(QMainWindow):
 
 
 # -- helpers -------------------------------------------------------------------------------------------
-
-
-def _printable_mask(run) -> np.ndarray:
-    """What a run's printable shows: its mask, or the whole image when it had none."""
-    mask = run.mask if run.mask is not None else np.ones(run.x.shape[1:], np.float32)
-    return np.ascontiguousarray(mask, dtype=np.float32)
 
 
 def _first_correct(images, predictions: np.ndarray | None) -> int:

@@ -5,9 +5,12 @@ The worker pulls events from the generator in its own thread and hands them to t
 - **Throttle, latest wins, per event type.** Events are held in a slot per type; at most
   ``max_rate`` times a second (and only once the GUI has taken the previous batch) the latest
   event of each type is emitted, in the order the types last arrived. So a rare event (a
-  decision-boundary slice) is never pushed out by a frequent one (attack steps). Events that
-  the task's ``keep`` predicate selects (e.g. the result of each batch of a batch run) are
-  never dropped: every one of them is emitted, in the order they arrived.
+  decision-boundary slice) is never pushed out by a frequent one (attack steps). Events whose
+  progress report is a milestone (:func:`workbench.core.events.progress_of`; e.g. the result
+  of each batch of a batch run), or whose class says so (``never_dropped``), are never dropped.
+- **Per-run handles.** :meth:`TaskWorker.start` returns a :class:`~workbench.gui.tasks.TaskHandle`
+  whose slots alone receive that run's events; the worker keeps its elapsed time, pauses and
+  rate and publishes one typed :class:`~workbench.gui.tasks.RunStatus` (``statusChanged``).
 - **The final event is always delivered**: when the generator ends, pending events are flushed
   and the last event is emitted with :attr:`TaskWorker.finished`.
 - **Snapshots.** Events are converted to CPU NumPy (:func:`to_numpy`) in the worker thread,
@@ -26,18 +29,19 @@ The worker pulls events from the generator in its own thread and hands them to t
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
-import os
 import threading
 import time
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.events import ProgressReport, never_dropped, progress_of
+from workbench.gui.task_threads import _cpu_threads_for_task, gui_cpu_threads  # noqa: F401 - re-exported
+from workbench.gui.tasks import TaskHandle
 
 log = logging.getLogger(__name__)
 
@@ -81,67 +85,17 @@ def describe_error(error: BaseException) -> str:
     return f"Unexpected error ({kind}): {text}" if text else f"Unexpected error ({kind})"
 
 
-def gui_cpu_threads(intra_op: int, cpus: int | None = None) -> int:
-    """PyTorch's intra-op threads for a task that runs beside the window: ``intra_op`` (the
-    current setting), at most one less than ``cpus`` (default: the CPUs this process may use),
-    at least 1. On 2 CPUs a task computes on one and the window draws on the other."""
-    if cpus is None:
-        try:
-            cpus = len(os.sched_getaffinity(0))
-        except (AttributeError, OSError):  # not on Linux
-            cpus = os.cpu_count() or 1
-    return max(1, min(int(intra_op), int(cpus) - 1))
-
-
-_threads_lock = threading.Lock()
-_threads_tasks = 0  # tasks running with the cap
-_threads_before = 0  # the setting before the first of them
-
-
-@contextlib.contextmanager
-def _cpu_threads_for_task() -> Iterator[None]:
-    """Cap PyTorch's intra-op threads (:func:`gui_cpu_threads`) in the calling thread while the
-    block runs; the last task to end restores the previous setting."""
-    global _threads_tasks, _threads_before
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency
-        yield
-        return
-    with _threads_lock:
-        if _threads_tasks == 0:
-            _threads_before = torch.get_num_threads()
-        _threads_tasks += 1
-        wanted = gui_cpu_threads(_threads_before)
-    try:
-        if wanted != torch.get_num_threads():
-            torch.set_num_threads(wanted)
-        yield
-    finally:
-        with _threads_lock:
-            _threads_tasks -= 1
-            if _threads_tasks == 0 and torch.get_num_threads() != _threads_before:
-                torch.set_num_threads(_threads_before)
-
-
 class _TaskThread(QThread):
     """The thread that pulls one generator. Its signals are emitted from the worker thread and
     delivered (queued) in the GUI thread, where :class:`TaskWorker` relays them."""
 
-    batch = Signal(object)  # a list of intermediate events, numpy snapshots
-    ended = Signal(str, object, str)  # status ("finished", "cancelled", "failed"), final, message
+    batch = Signal(object)  # a list of (numpy snapshot, progress report) of intermediate events
+    ended = Signal(str, object, object, str)  # status ("finished", …), final, its report, message
 
-    def __init__(
-        self,
-        source: GeneratorSource,
-        interval: float,
-        keep: Callable[[Any], bool] | None = None,
-        parent: QObject | None = None,
-    ) -> None:
+    def __init__(self, source: GeneratorSource, interval: float, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._source = source
         self._interval = interval
-        self._keep = keep
         self._cancel = threading.Event()
         self._resume = threading.Event()
         self._resume.set()
@@ -168,10 +122,10 @@ class _TaskThread(QThread):
             ended = self._pull()
         self.ended.emit(*ended)
 
-    def _pull(self) -> tuple[str, Any, str]:  # noqa: C901 - one loop, kept together on purpose
-        """Pull the generator to its end; (status, final event, message)."""
+    def _pull(self) -> tuple[str, Any, Any, str]:  # noqa: C901 - one loop, kept together on purpose
+        """Pull the generator to its end; (status, final event, its progress report, message)."""
         generator: Iterator[Any] | None = None
-        status, final, message = "finished", None, ""
+        status, final, report, message = "finished", None, None, ""
         try:
             source = self._source() if callable(self._source) else self._source
             generator = iter(source)
@@ -199,7 +153,7 @@ class _TaskThread(QThread):
                     event = next(generator)
                 except StopIteration:
                     break
-                if self._keep is not None and self._keep(event):
+                if never_dropped(event, _report(event)):
                     kept += 1
                     pending[(_KEPT, kept)] = event
                 else:
@@ -213,10 +167,11 @@ class _TaskThread(QThread):
                     pending.popitem()  # delivered by `finished`, not twice
                 if pending:
                     self._flush(pending)
-                final = to_numpy(last) if last is not _NOTHING else None
+                if last is not _NOTHING:
+                    final, report = to_numpy(last), _report(last)
         except Exception as error:  # reported, never raised into Qt
             log.error("task failed: %s", error, exc_info=not isinstance(error, WorkbenchError))
-            status, final, message = "failed", None, describe_error(error)
+            status, final, report, message = "failed", None, None, describe_error(error)
         finally:
             if generator is not None:
                 close = getattr(generator, "close", None)
@@ -226,15 +181,25 @@ class _TaskThread(QThread):
                     except Exception as error:  # a generator's finally: that raises
                         log.error("closing the task failed", exc_info=True)
                         if status != "failed":
-                            status, final, message = "failed", None, describe_error(error)
+                            status, final, report, message = "failed", None, None, describe_error(error)
             self._source = None
-        return status, final, message
+        return status, final, report, message
 
     def _flush(self, pending: dict[Any, Any]) -> None:
-        events = [to_numpy(event) for event in pending.values()]
+        events = [(to_numpy(event), _report(event)) for event in pending.values()]
         pending.clear()
         self._taken.clear()
         self.batch.emit(events)
+
+
+def _report(event: Any) -> ProgressReport | None:
+    """The event's progress report (on the engine's tensors, before the snapshot); a report
+    that fails is no report."""
+    try:
+        return progress_of(event)
+    except Exception:  # noqa: BLE001 - progress is a courtesy, never a failure
+        log.debug("no progress report from %r", type(event).__name__, exc_info=True)
+        return None
 
 
 _NOTHING = object()
@@ -242,22 +207,18 @@ _KEPT = object()  # marks the slots of kept events
 
 
 class TaskWorker(QObject):
-    """Runs one engine generator at a time in a background thread.
+    """Runs one engine generator at a time in a background thread; each run has its own
+    :class:`~workbench.gui.tasks.TaskHandle` (see :mod:`workbench.gui.tasks`).
 
-    Signals (all delivered in the GUI thread):
+    The run's events go to the slots given to :meth:`start`. Signals, for observers of every
+    run (the window, tests; all delivered in the GUI thread):
 
-    - ``started()`` — a task began.
-    - ``progress(object)`` — an intermediate event, a NumPy snapshot (throttled, latest wins
-      per event type).
-    - ``finished(object)`` — the generator ended; the argument is its last event as a NumPy
-      snapshot (``None`` if it yielded nothing). If that event happened to be emitted through
-      ``progress`` already (it arrived when a flush was due), it comes again here: consumers
-      treat ``finished`` as the authority on the final event.
-    - ``cancelled()`` — the task was stopped by :meth:`cancel`.
-    - ``failed(str)`` — the task raised; the message is fit to show.
-    - ``done(str)`` — after any of the three above: ``"finished"``, ``"cancelled"`` or
-      ``"failed"``.
-    - ``runningChanged(bool)``, ``pausedChanged(bool)``.
+    - ``started()``; ``progress(object)`` — an intermediate event, a NumPy snapshot;
+    - ``finished(object)`` — the last event (``None`` if none), which ``progress`` may have
+      carried already: ``finished`` is the authority on the final event;
+    - ``cancelled()``; ``failed(str)`` — a message fit to show; ``done(str)`` — after any of
+      these three: ``"finished"``, ``"cancelled"`` or ``"failed"``;
+    - ``runningChanged(bool)``, ``pausedChanged(bool)``, ``statusChanged(RunStatus)``.
     """
 
     started = Signal()
@@ -268,11 +229,13 @@ class TaskWorker(QObject):
     done = Signal(str)
     runningChanged = Signal(bool)
     pausedChanged = Signal(bool)
+    statusChanged = Signal(object)
 
     def __init__(self, parent: QObject | None = None, *, max_rate: float = 25.0) -> None:
         super().__init__(parent)
         self.max_rate = float(max_rate)
         self._thread: _TaskThread | None = None
+        self._handle: TaskHandle | None = None
         self._paused = False
 
     # -- state ------------------------------------------------------------------------------------
@@ -282,25 +245,35 @@ class TaskWorker(QObject):
     def is_paused(self) -> bool:
         return self._paused
 
+    def current(self) -> TaskHandle | None:
+        """The handle of the run in progress, if any."""
+        return self._handle
+
     # -- control ----------------------------------------------------------------------------------
-    def start(self, source: GeneratorSource, *, keep: Callable[[Any], bool] | None = None) -> None:
+    def start(self, source: GeneratorSource, *, on: Mapping[type, Callable[[Any], None]] | None = None,
+              on_result: Callable[[Any], None] | None = None, on_end: Callable[[str, str], None] | None = None,
+              owner: Any = None, device: str = "") -> TaskHandle:
         """Run ``source`` — a generator (any iterable), or a callable returning one, which is
-        then called in the worker thread so that its set-up does not block the window.
-        ``keep(event)`` (called in the worker thread) selects events that are all delivered
-        instead of the latest of their type only.
+        then called in the worker thread so that its set-up does not block the window — and
+        return its handle. ``on`` maps event types to slots (a base class catches its
+        subclasses), ``on_result(final)`` receives the last event, ``on_end(state, message)``
+        ends every run; ``owner`` and ``device`` go into the run status.
 
         Raises RuntimeError if a task is already running.
         """
         if self._thread is not None:
             raise RuntimeError("a task is already running; cancel it or wait for it to end")
-        thread = _TaskThread(source, 1.0 / self.max_rate if self.max_rate > 0 else 0.0, keep)
+        thread = _TaskThread(source, 1.0 / self.max_rate if self.max_rate > 0 else 0.0)
         thread.batch.connect(self._on_batch)
         thread.ended.connect(self._on_ended)
         self._thread = thread
+        handle = self._handle = TaskHandle(self, on, on_result, on_end, owner, device)
         self._set_paused(False)
         thread.start()
         self.started.emit()
         self.runningChanged.emit(True)
+        handle.refine()
+        return handle
 
     def cancel(self) -> None:
         """Ask the task to stop; it stops after the event being computed. ``cancelled`` follows."""
@@ -320,6 +293,14 @@ class TaskWorker(QObject):
 
     def set_paused(self, paused: bool) -> None:
         self.pause() if paused else self.resume()
+
+    def _cancel_run(self, handle: TaskHandle) -> None:
+        if handle is self._handle:
+            self.cancel()
+
+    def _pause_run(self, handle: TaskHandle, paused: bool) -> None:
+        if handle is self._handle:
+            self.set_paused(paused)
 
     def wait(self, timeout_ms: int = -1) -> bool:
         """Block until the current task's thread has ended (its signals are still queued)."""
@@ -343,6 +324,7 @@ class TaskWorker(QObject):
             except (RuntimeError, TypeError):
                 pass
             self._thread = None
+            self._handle = None
             self._set_paused(False)
             self.runningChanged.emit(False)
             thread.deleteLater()
@@ -353,8 +335,11 @@ class TaskWorker(QObject):
         thread = self.sender()
         if thread is None or thread is not self._thread:
             return
+        handle = self._handle
         try:
-            for event in events:
+            for event, report in events:
+                if handle is not None:
+                    handle._deliver(event, report)
                 self.progress.emit(event)
         finally:
             # Acknowledge once the event loop has worked off what the views asked for (repaints
@@ -366,15 +351,21 @@ class TaskWorker(QObject):
         if self._thread is not None:
             self._thread.taken()
 
-    def _on_ended(self, status: str, final: Any, message: str) -> None:
+    def _on_ended(self, status: str, final: Any, report: Any, message: str) -> None:
         thread = self.sender()
         if thread is None or thread is not self._thread:
             return
         thread.wait()  # it has emitted its last signal; this returns at once
+        handle = self._handle
         self._thread = None
+        self._handle = None
         self._set_paused(False)
         thread.deleteLater()
         self.runningChanged.emit(False)
+        if status == "finished" and handle is not None:
+            handle._result(final, report)
+        if handle is not None:
+            handle._end(status, message)
         if status == "finished":
             self.finished.emit(final)
         elif status == "cancelled":
@@ -386,4 +377,6 @@ class TaskWorker(QObject):
     def _set_paused(self, paused: bool) -> None:
         if paused != self._paused:
             self._paused = paused
+            if self._handle is not None:
+                self._handle._paused(paused)
             self.pausedChanged.emit(paused)

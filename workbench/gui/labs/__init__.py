@@ -1,21 +1,14 @@
 """Lab pages: one per activity, all sharing the window's ``AppState`` and ``TaskWorker``.
 
 A lab composes widgets and contains no algorithm: it builds an engine generator, hands it to
-the worker and shows the events. Each lab offers
-
-- ``title`` — the name on the lab switcher;
-- the page widget itself (the lab's central area);
-- ``docks()`` — its panels as ``(object_name, title, widget, area)``, which the window puts in
-  dock widgets that are shown while the lab is current;
-- ``actions`` it wants in the Run menu through ``run()``, ``set_paused(bool)`` and ``stop()``.
-
-The window lists :data:`LABS` in order: Evasion, Defenses.
+the worker and shows the events. :mod:`workbench.gui.labs.base` is the protocol (how to add a
+lab, a page, an event) and the registry; importing this package registers the built-in labs
+in their tab order: Evasion, Defenses.
 """
 from __future__ import annotations
 
-from workbench.gui.labs.defenses import DefensesLab
+from workbench.gui.labs.base import Lab, registered_labs
 from workbench.gui.labs.evasion import EvasionLab
+from workbench.gui.labs.defenses import DefensesLab  # noqa: I001 - registration order is tab order
 
-LABS = (EvasionLab, DefensesLab)
-
-__all__ = ["LABS", "DefensesLab", "EvasionLab"]
+__all__ = ["DefensesLab", "EvasionLab", "Lab", "registered_labs"]

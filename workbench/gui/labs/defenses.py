@@ -33,13 +33,11 @@ import json
 import logging
 import re
 import sys
-import time
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 from PySide6.QtCore import QSettings, Signal
-from PySide6.QtWidgets import QDockWidget, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from workbench.core.errors import WorkbenchError
 from workbench.defenses.base import Adaptive, DefendedModel
@@ -59,6 +57,7 @@ from workbench.defenses.monitoring import (
     verdict,
 )
 from workbench.gui import theme
+from workbench.gui.labs.base import Lab, register_lab
 from workbench.gui.state import AppState
 from workbench.gui.widgets.certify_view import CertifyView
 from workbench.gui.widgets.defense_compare import DefenseComparison
@@ -76,42 +75,27 @@ SETTINGS_GROUP = "defenses"  # QSettings keys: defenses/<page> (JSON) and defens
 # -- the lab ----------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Task:
-    """The run in progress: which page asked, and what to do with the worker's events."""
-
-    page: Any  # one of the lab's pages
-    progress: Callable[[Any], None]
-    finished: Callable[[Any], None]
-    started: float = field(default_factory=time.monotonic)
-
-
-class DefensesLab(QWidget):
+@register_lab
+class DefensesLab(Lab):
     """The Defenses lab page (see the module docstring).
 
     Signals: ``message(str, str)`` — text and kind for the window's message bar;
-    ``statusChanged(dict)`` — progress for the window's status bar; ``taskFinished(str)`` — a
+    ``taskFinished(str)`` — a
     page's run ended ("finished", "cancelled" or "failed"); ``dockWanted(str, bool)`` — a
     window panel that applies or no longer does: the list of evasion runs gives its room to
     the lab while the lab is shown.
     """
 
     title = "Defenses"
-    message = Signal(str, str)
-    statusChanged = Signal(dict)
     taskFinished = Signal(str)
-    dockWanted = Signal(str, bool)
-    UNUSED_PANEL = "runsDock"  # the window's run list: evasion runs only
+    hides_shell_docks = ("runsDock",)  # the window's run list: evasion runs only
 
     def __init__(self, state: AppState, worker: TaskWorker, parent: QWidget | None = None, *,
                  settings: QSettings | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
-        self.worker = worker
-        self.settings = settings if settings is not None else QSettings()
-        self._task: _Task | None = None
+        super().__init__(state, worker, parent, settings=settings)
+        self._task = None  # the run's TaskHandle
+        self._task_page: QWidget | None = None  # the page that started it
         self._thresholds: dict[tuple, float] = {}
-        self._hid_panel = False
         self.compare = DefenseComparison()
         self.compare.setObjectName("defenseComparison")
         self.certify = CertifyView()
@@ -142,10 +126,6 @@ class DefensesLab(QWidget):
         state.modelChanged.connect(lambda _model: self._model_changed())
         state.showAdvancedChanged.connect(lambda _show: self._apply_advanced())
         state.presentationChanged.connect(lambda _on: self._apply_advanced())
-        worker.progress.connect(self._on_progress)
-        worker.finished.connect(self._on_finished)
-        worker.done.connect(self._on_done)
-        worker.failed.connect(self._on_failed)
         theme.theme_signals().changed.connect(self._restyle)
         self._recommend_adaptive()
         self.restore_settings()
@@ -154,22 +134,9 @@ class DefensesLab(QWidget):
         self._restyle()
 
     # -- the window's interface ---------------------------------------------------------------------
-    def docks(self) -> list:
-        return []  # every page holds its own settings and views
-
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
-        super().showEvent(event)
-        panel = self.window().findChild(QDockWidget, self.UNUSED_PANEL)
-        if not event.spontaneous() and panel is not None and panel.isVisible() and not panel.isFloating():
-            self._hid_panel = True
-            self.dockWanted.emit(self.UNUSED_PANEL, False)
-
     def hideEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().hideEvent(event)
         self.save_settings()  # the user leaves the lab, or closes the window
-        if not event.spontaneous() and self._hid_panel:
-            self._hid_panel = False
-            self.dockWanted.emit(self.UNUSED_PANEL, True)
 
     def is_running(self) -> bool:
         return self._task is not None
@@ -185,11 +152,11 @@ class DefensesLab(QWidget):
 
     def stop(self) -> None:
         if self._task is not None:
-            self.worker.cancel()
+            self._task.cancel()
 
     def set_paused(self, paused: bool) -> None:
         if self._task is not None:
-            self.worker.set_paused(paused)
+            self._task.set_paused(paused)
 
     # -- settings -----------------------------------------------------------------------------------
     def save_settings(self) -> None:
@@ -282,8 +249,7 @@ class DefensesLab(QWidget):
         def source():
             return compare_defense(attack, model, defenses, adaptive, images, labels, black_box=black_box, seed=seed)
 
-        return self._start(view, source, progress, finished,
-                           keep=lambda e: isinstance(e, StageEvent) and isinstance(e.event, DefenseEvaluation))
+        return self._start(view, source, progress, finished)
 
     def _recommend_adaptive(self) -> None:
         """Set the adaptive switches to what the stack needs (BPDA for gradient-less steps, EOT
@@ -372,7 +338,7 @@ class DefensesLab(QWidget):
                 view.show_result(final)
                 self.message.emit(f"Trade-off of {len(final.points)} strengths done.", "info")
 
-        return self._start(view, source, progress, finished, keep=lambda e: isinstance(e, TradeoffPoint))
+        return self._start(view, source, progress, finished)
 
     # -- monitoring ---------------------------------------------------------------------------------------
     def run_monitored_attack(self) -> bool:
@@ -439,7 +405,7 @@ class DefensesLab(QWidget):
             view.finish(final, text)
             self.message.emit(text.replace("<b>", "").replace("</b>", ""), "info")
 
-        return self._start(view, source, progress, finished, keep=lambda e: isinstance(e, MonitorSnapshot))
+        return self._start(view, source, progress, finished)
 
     def _calibration_key(self, params: dict[str, Any]) -> tuple:
         model = self.state.model
@@ -460,11 +426,12 @@ class DefensesLab(QWidget):
         return lambda: calibrated_detector(model, params, count, threshold)
 
     # -- shared ---------------------------------------------------------------------------------------
-    def _start(self, page, source, progress, finished, keep=None) -> bool:
-        self._task = _Task(page, progress, finished)
+    def _start(self, page, source, progress, finished) -> bool:
+        self._task_page = page
         page.set_running(True)
         self.state.set_busy(True)
-        self.worker.start(source, keep=keep)
+        self._task = self.worker.start(source, on={object: progress}, on_result=finished, on_end=self._on_end,
+                                       owner=self, device=str(self.state.model.device))
         return True
 
     def _refuse(self, error: Exception) -> bool:
@@ -557,39 +524,22 @@ class DefensesLab(QWidget):
 
     def _emit_status(self, done: int, total: int, unit: str = "it", counter: str = "Iteration") -> None:
         """The window's status: ``counter`` ``done``/``total`` (0: open-ended), at ``unit``/s."""
-        task = self._task
-        if task is None:
-            return
-        elapsed = max(time.monotonic() - task.started, 1e-9)
-        self.statusChanged.emit({"iteration": int(done), "total": int(total), "counter": counter, "elapsed": elapsed,
-                                 "rate": done / elapsed, "rate_unit": f"{unit}/s", "device": str(self.state.model.device)})
-
-    # -- worker events ----------------------------------------------------------------------------------
-    def _on_progress(self, event: Any) -> None:
         if self._task is not None:
-            self._task.progress(event)
+            self._task.refine(done=int(done), total=int(total), counter=counter, rate_unit=unit)
 
-    def _on_finished(self, final: Any) -> None:
-        if self._task is not None:
-            self._task.finished(final)
-
-    def _on_failed(self, text: str) -> None:
-        if self._task is not None:
-            self.message.emit(f"The run failed: {text}", "error")
-
-    def _on_done(self, status: str) -> None:
-        task = self._task
-        if task is None:
-            return
-        self._task = None
-        task.page.set_running(False)
+    # -- the run's end ----------------------------------------------------------------------------------
+    def _on_end(self, status: str, message: str) -> None:
+        page, self._task, self._task_page = self._task_page, None, None
+        if status == "failed":
+            self.message.emit(f"The run failed: {message}", "error")
+        page.set_running(False)
         self.state.set_busy(False)
         if status != "finished":  # the page says where it ended (a failure's message is out already)
             text = "Stopped." if status == "cancelled" else "The run failed."
-            if task.page is self.monitor:
+            if page is self.monitor:
                 self.monitor.finish(None, text)
             else:
-                task.page.stopped(text)
+                page.stopped(text)
             if status == "cancelled":
                 self.message.emit(text, "info")
         self.taskFinished.emit(status)

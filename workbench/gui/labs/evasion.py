@@ -24,13 +24,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import AttackResult, AttackStep
 from workbench.core.mask_policy import effective_mask, mask_rectangle
 from workbench.core.tracking import AttackTrace
+from workbench.gui.labs.base import Lab, LabAction, register_lab
 from workbench.gui.state import AppState, RunView
 from workbench.gui.widgets.attack_panel import AttackPanel
 from workbench.gui.widgets.boundary import BoundaryView
@@ -98,7 +99,6 @@ class _Live:
     oracle: dict[str, Any] = field(default_factory=dict)
     black_box: bool = False
     x_extent: float | None = None  # black-box: the queries the run may spend (the curves' x axis)
-    started: float = field(default_factory=time.monotonic)
     iteration: int = 0
     total: int = 0
     history: dict[str, np.ndarray] = field(default_factory=dict)
@@ -106,22 +106,16 @@ class _Live:
     x_adv: np.ndarray | None = None
     probs_adv: np.ndarray | None = None
     success: bool = False
-    paused_at: float | None = None
-    paused_seconds: float = 0.0
     queries: int = 0
     seen: Any = None  # black-box: the oracle's last answer (labels, scores) on the image
     budget: int = 0
 
-    def elapsed(self) -> float:
-        now = self.paused_at if self.paused_at is not None else time.monotonic()
-        return max(now - self.started - self.paused_seconds, 1e-9)
 
-
-class EvasionLab(QWidget):
+@register_lab
+class EvasionLab(Lab):
     """Evasion attacks on the current image (see the module docstring).
 
     Signals: ``message(str, str)`` — text and kind ("error", "info") for the window's message
-    bar; ``statusChanged(dict)`` — iteration, total, rate, elapsed and device for the status
     bar; ``runFinished(int)`` — the id of a run that joined the run list; ``dockWanted(str,
     bool)`` — a panel (by its dock's object name) that applies now or no longer: the attacker's
     view in place of the top classes for black-box attacks; the batch results (and their
@@ -130,16 +124,13 @@ class EvasionLab(QWidget):
     """
 
     title = "Evasion"
-    message = Signal(str, str)
-    statusChanged = Signal(dict)
     runFinished = Signal(int)
-    dockWanted = Signal(str, bool)
 
-    def __init__(self, state: AppState, worker: TaskWorker, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
-        self.worker = worker
+    def __init__(self, state: AppState, worker: TaskWorker, parent: QWidget | None = None, *,
+                 settings: QSettings | None = None) -> None:
+        super().__init__(state, worker, parent, settings=settings)
         self._live: _Live | None = None
+        self._handle = None  # the live run's TaskHandle
         self._showing_image = -1
         self._curves_shown_at = 0.0
         self._curves_timer = QTimer(self)
@@ -205,12 +196,11 @@ class EvasionLab(QWidget):
         self.attack_panel.access.switched.connect(lambda text: self.message.emit(text, "info"))
         self.attack_panel.pauseRequested.connect(self.set_paused)
         self.attack_panel.stopRequested.connect(self.stop)
-        # worker → lab
-        worker.progress.connect(self._on_progress)
-        worker.finished.connect(self._on_finished)
-        worker.cancelled.connect(self._on_cancelled)
-        worker.failed.connect(self._on_failed)
-        worker.pausedChanged.connect(self._on_paused)
+        from workbench.gui.labs.evasion_files import EvasionFiles
+
+        self.files = EvasionFiles(self)
+        self.attack_panel.copyCommandRequested.connect(self.files.copy_command)
+        worker.pausedChanged.connect(self._on_paused)  # the panel's Pause button follows the Run menu's
         from workbench.gui.labs.evasion_batch import BatchRunner
 
         self.batch = BatchRunner(self)
@@ -231,6 +221,33 @@ class EvasionLab(QWidget):
             ("batchDock", "Batch results", self.results, bottom),
             ("queryDock", "Queries to success", self.query_histogram, bottom),
         ]
+
+    def actions(self) -> list[LabAction]:
+        """The lab's menu entries: masks and exports in File, the batch run and the command line
+        in Run (:mod:`workbench.gui.labs.evasion_files`)."""
+        files = self.files
+        return [
+            LabAction("&Save mask…", files.save_mask_dialog, "Ctrl+Shift+S", "Save the current image's mask as a PNG",
+                      menu="File", role="mask"),
+            LabAction("&Load mask…", files.load_mask_dialog, "Ctrl+Shift+L", "Load a mask PNG for the current image",
+                      menu="File", role="mask"),
+            LabAction("Export &adversarial PNG…", files.export_adversarial_dialog, "Ctrl+E",
+                      "Save the adversarial image of the selected run", menu="File", role="export"),
+            LabAction("Export &perturbation PNG…", files.export_perturbation_dialog, "Ctrl+Shift+E",
+                      "Save the coloured perturbation of the selected run", menu="File", role="export"),
+            LabAction("Export p&rintable…", files.export_printable_dialog, None,
+                      "Save the selected run's perturbed region (its mask) at a physical size, to print",
+                      menu="File", role="export"),
+            LabAction("Export batch &results CSV…", files.export_results_dialog, None,
+                      "Save the batch results table as a CSV file", menu="File", role="export"),
+            LabAction("Run on &all images", self.run_batch, "Ctrl+Shift+R",
+                      "Attack every image of the gallery and list the results", role="batch"),
+            LabAction("&Copy as command", files.copy_command, "Ctrl+Shift+C",
+                      "Copy the equivalent `workbench attack …` line", role="command", idle_only=False),
+        ]
+
+    def print_run(self, run_id: int) -> bool:
+        return self.files.export_printable_dialog(run_id)
 
     def set_canvas_share(self, fraction: float) -> None:
         """Give the mask canvas ``fraction`` of the page's width, the triptych the rest."""
@@ -268,7 +285,12 @@ class EvasionLab(QWidget):
             self.message.emit(str(error), "error")
             return False
         self._live = live
-        self.worker.start(source)  # first: the views below are reset while the attack starts
+        # first: the views below are reset while the attack starts
+        on = {AttackTrace: self._on_trace, AttackStep: self._show_step}
+        if BoundarySlice is not None:
+            on[BoundarySlice] = self._on_slice
+        self._handle = self.worker.start(source, on=on, on_result=self._on_finished, on_end=self._on_end,
+                                         owner=self, device=live.device)
         self.state.set_selected_run(-1)
         self.boundary.clear()  # the previous run's slice does not stand for this one
         self.triptych.set_fixed_scale(self.color_scale(live.attack_id, live.params))
@@ -364,30 +386,25 @@ class EvasionLab(QWidget):
         return None
 
     def set_paused(self, paused: bool) -> None:
-        if self._live is not None:
-            self.worker.set_paused(paused)
+        if self._live is not None and self._handle is not None:
+            self._handle.set_paused(paused)
         self.batch.set_paused(paused)
 
     def stop(self) -> None:
-        if self._live is not None:
-            self.worker.cancel()
+        if self._live is not None and self._handle is not None:
+            self._handle.cancel()
         self.batch.stop()
 
-    # -- worker events ------------------------------------------------------------------------------
-    def _on_progress(self, event: Any) -> None:
-        live = self._live
-        if live is None:
-            return
-        if isinstance(event, AttackTrace):
-            live.history = event.history
-            self._show_step(event.step)
-        elif isinstance(event, AttackStep):
-            self._show_step(event)
-        elif BoundarySlice is not None and isinstance(event, BoundarySlice):
-            live.boundary = event  # the final one is drawn with the finished run (_show_run)
-            if not event.final:
-                self.boundary.set_slice(event)
-                self._slice_shown_at = time.monotonic()
+    # -- the run's events ---------------------------------------------------------------------------
+    def _on_trace(self, event: AttackTrace) -> None:
+        self._live.history = event.history
+        self._show_step(event.step)
+
+    def _on_slice(self, event: Any) -> None:
+        self._live.boundary = event  # the final one is drawn with the finished run (_show_run)
+        if not event.final:
+            self.boundary.set_slice(event)
+            self._slice_shown_at = time.monotonic()
 
     def _show_step(self, step: AttackStep) -> None:
         live = self._live
@@ -453,6 +470,13 @@ class EvasionLab(QWidget):
         self._curves_timer.stop()
         self._views_timer.stop()
 
+    def _on_end(self, state: str, message: str) -> None:
+        if state == "cancelled":
+            self._on_cancelled()
+        elif state == "failed":
+            self._on_failed(message)
+        self._handle = None
+
     def _on_finished(self, result: Any) -> None:
         live = self._live
         if live is None:
@@ -470,7 +494,7 @@ class EvasionLab(QWidget):
         success = bool(np.asarray(result.success).reshape(-1)[0])
         live.iteration = int(result.iterations)
         live.queries = int(getattr(result, "queries", 0) or live.queries)
-        seconds = live.elapsed()
+        seconds = max(self._handle.elapsed(), 1e-9)
         title = self._run_title(live, probs_adv)
         run = RunView(
             run_id=live.run_id, title=title, attack_id=live.attack_id, attack_title=live.attack_title,
@@ -516,15 +540,7 @@ class EvasionLab(QWidget):
         self.message.emit(f"The attack failed: {text}", "error")
 
     def _on_paused(self, paused: bool) -> None:
-        live = self._live
-        if live is not None:
-            if paused and live.paused_at is None:
-                live.paused_at = time.monotonic()
-            elif not paused and live.paused_at is not None:
-                live.paused_seconds += time.monotonic() - live.paused_at
-                live.paused_at = None
         self.attack_panel.set_paused(paused)
-        self._emit_status()
 
     # -- showing ------------------------------------------------------------------------------------
     def _current_changed(self, index: int) -> None:
@@ -653,19 +669,11 @@ class EvasionLab(QWidget):
             return str(model.device)
 
     def _emit_status(self, live: _Live | None = None) -> None:
+        """The run's counters that its events do not carry (the planned total, the queries)."""
         live = live or self._live
-        if live is None:
-            return
-        elapsed = live.elapsed()
-        self.statusChanged.emit({
-            "iteration": live.iteration,
-            "total": live.total,
-            "rate": live.iteration / elapsed if live.iteration else 0.0,
-            "elapsed": elapsed,
-            "device": live.device,
-            "paused": live.paused_at is not None,
-            "queries": live.queries,
-        })
+        if live is not None and self._handle is not None:
+            self._handle.refine(counter="Iteration", rate_unit="it", done=live.iteration, total=live.total,
+                                queries=live.queries)
 
     @staticmethod
     def _run_title(live: _Live, probs_adv: np.ndarray) -> str:

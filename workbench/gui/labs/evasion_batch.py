@@ -31,11 +31,6 @@ from workbench.gui.widgets.results_table import ResultRow
 BATCH_SIZE = 20  # images attacked together: results appear every batch
 
 
-def is_batch_result(event: Any) -> bool:
-    """The events a batch run must deliver every one of: each batch's final result."""
-    return isinstance(event, BatchStep) and isinstance(event.event, AttackResult)
-
-
 @dataclass
 class _Batch:
     """The batch run in progress (or the last one): what it attacks and what came back."""
@@ -59,25 +54,18 @@ class _Batch:
     success: np.ndarray = field(init=False)
     queries_to_success: list[int] = field(default_factory=list)
     queries_done: int = 0  # spent on the images of finished batches
-    started: float = field(default_factory=time.monotonic)
     batch: int = 0
     batches: int = 0
     iteration: int = 0
     total: int = 0
     queries: int = 0
     evaluation: Any = None
-    paused_at: float | None = None
-    paused_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         self.x_adv = self.x.copy()
         self.adv_probs = np.zeros_like(self.clean_probs)
         self.finished = np.zeros(len(self.x), bool)
         self.success = np.zeros(len(self.x), bool)
-
-    def elapsed(self) -> float:
-        now = self.paused_at if self.paused_at is not None else time.monotonic()
-        return max(now - self.started - self.paused_seconds, 1e-9)
 
 
 class BatchRunner(QObject):
@@ -90,12 +78,7 @@ class BatchRunner(QObject):
         self._live: _Batch | None = None
         self._last: _Batch | None = None
         self._shown_at = 0.0
-        worker = self.worker
-        worker.progress.connect(self._on_progress)
-        worker.finished.connect(self._on_finished)
-        worker.cancelled.connect(self._on_cancelled)
-        worker.failed.connect(self._on_failed)
-        worker.pausedChanged.connect(self._on_paused)
+        self._handle = None  # the run's TaskHandle
         lab.results.imageActivated.connect(self.show_image)
 
     # -- running -----------------------------------------------------------------------------------
@@ -130,7 +113,8 @@ class BatchRunner(QObject):
         else:
             lab.oracle_view.set_white_box()
         self.state.set_busy(True)
-        self.worker.start(source, keep=is_batch_result)
+        self._handle = self.worker.start(source, on={BatchStep: self._on_progress}, on_result=self._on_finished,
+                                         on_end=self._on_end, owner=lab, device=live.device)
         lab.message.emit(f"{live.attack_title} on all {len(live.x)} images ({masks_text}).", "info")
         self._emit_status()
         return True
@@ -180,18 +164,16 @@ class BatchRunner(QObject):
         return live, events, masks_text
 
     def set_paused(self, paused: bool) -> None:
-        if self._live is not None:
-            self.worker.set_paused(paused)
+        if self._live is not None and self._handle is not None:
+            self._handle.set_paused(paused)
 
     def stop(self) -> None:
-        if self._live is not None:
-            self.worker.cancel()
+        if self._live is not None and self._handle is not None:
+            self._handle.cancel()
 
-    # -- worker events -------------------------------------------------------------------------------
-    def _on_progress(self, event: Any) -> None:
+    # -- the run's events ----------------------------------------------------------------------------
+    def _on_progress(self, event: BatchStep) -> None:
         live = self._live
-        if live is None or not isinstance(event, BatchStep):
-            return
         live.batch, live.batches = int(event.batch), int(event.batches)
         inner = event.event
         if isinstance(inner, AttackResult):
@@ -259,6 +241,13 @@ class BatchRunner(QObject):
             live.queries_to_success.extend(int(v) for v in to_success)
             self.lab.query_histogram.set_queries(np.array(live.queries_to_success), live.budget)
 
+    def _on_end(self, state: str, message: str) -> None:
+        if state == "cancelled":
+            self._on_cancelled()
+        elif state == "failed":
+            self._on_failed(message)
+        self._handle = None
+
     def _on_finished(self, result: Any) -> None:
         live = self._live
         if live is None:
@@ -275,7 +264,7 @@ class BatchRunner(QObject):
         robust_text = f", robust accuracy {100 * robust:.1f} %" if robust is not None else ""
         self.lab.message.emit(
             f"{live.attack_title} fooled the model on {int(np.sum(result.success))} of {len(live.x)} images"
-            f"{robust_text} ({live.elapsed():.1f} s). Select a row to see its adversarial image.",
+            f"{robust_text} ({self._handle.elapsed():.1f} s). Select a row to see its adversarial image.",
             "info",
         )
         self._emit_status(live)
@@ -301,18 +290,6 @@ class BatchRunner(QObject):
     def _end(self) -> None:
         self._last, self._live = self._live, None
         self.state.set_busy(False)
-
-    def _on_paused(self, paused: bool) -> None:
-        live = self._live
-        if live is None:
-            return
-        if paused and live.paused_at is None:
-            live.paused_at = time.monotonic()
-        elif not paused and live.paused_at is not None:
-            live.paused_seconds += time.monotonic() - live.paused_at
-            live.paused_at = None
-        self.lab.attack_panel.set_paused(paused)
-        self._emit_status()
 
     # -- showing -----------------------------------------------------------------------------------
     def show_image(self, index: int) -> None:
@@ -360,14 +337,12 @@ class BatchRunner(QObject):
         return self._live or self._last
 
     def _emit_status(self, live: _Batch | None = None) -> None:
+        """The batch counters for the run status: batch, images done, the attack's iteration,
+        the queries; the rate counts images."""
         live = live or self._live
-        if live is None:
+        if live is None or self._handle is None:
             return
-        elapsed = live.elapsed()
-        self.lab.statusChanged.emit({
-            "batch": (live.batch, live.batches), "images": (int(live.finished.sum()), len(live.x)),
-            "iteration": live.iteration, "total": live.total,
-            "rate": int(live.finished.sum()) / elapsed, "rate_unit": "images/s",
-            "elapsed": elapsed, "device": live.device, "paused": live.paused_at is not None,
-            "queries": live.queries,
-        })
+        done = int(live.finished.sum())
+        self._handle.refine(batch=(live.batch, live.batches), images=(done, len(live.x)), counter="Iteration",
+                            done=live.iteration, total=live.total, rated=done, rate_unit="images",
+                            queries=live.queries)
