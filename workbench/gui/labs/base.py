@@ -11,7 +11,7 @@
 
         def __init__(self, state, worker, parent=None, *, settings=None):
             super().__init__(state, worker, parent, settings=settings)
-            self.page = MyRunPage(self)            # a RunPage: settings, Run/Stop, progress, result
+            self.page = MyPage(self)               # settings, Run/Stop, progress, result
             ...                                    # lay the page out in self (the central area)
 
         def docks(self):                           # panels around the page, shown while current
@@ -30,10 +30,10 @@ declarations; it knows no lab by name, and a lab never reaches into the window: 
 its signals (``message`` for the message bar, ``dockWanted`` to show or hide one of its panels)
 and its declarations (``hides_shell_docks`` for the window's own panels it has no use for).
 
-**Adding a page.** A page that runs something derives from
-:class:`workbench.gui.widgets.run_page.RunPage` where it applies: it starts its generator with
+**Adding a page.** A page that runs something starts its generator with
 ``worker.start(source, on={EventType: slot}, on_result=…, on_end=…, owner=lab)`` and gets only
-its own run's events back; the status bar shows the run's status by itself.
+its own run's events back (:mod:`workbench.gui.tasks`); the status bar shows the run's status
+by itself. (A shared ``RunPage`` base is still to come: issue 13, item 3.)
 
 **Settings.** ``save_settings``/``restore_settings`` are called with the window's QSettings
 (``self.settings``) when the window closes and when the lab is created; store under the lab's
