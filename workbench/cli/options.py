@@ -125,51 +125,30 @@ def add_data_arguments(parser: argparse.ArgumentParser, *, required: bool = True
 
 
 def floats(text: str | None, option: str) -> tuple[float, ...] | None:
-    if text is None:
-        return None
+    """Comma-separated numbers given to ``option`` (None when not given)."""
+    from workbench.core.errors import ParameterError
+    from workbench.core.source import parse_floats
+
     try:
-        return tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise UsageError(f"{option}: '{text}' is not a comma-separated list of numbers") from None
+        return parse_floats(text, option)
+    except ParameterError as error:
+        raise UsageError(str(error)) from None
 
 
-def input_spec(args: argparse.Namespace):
-    from workbench.core.spec import InputSpec
+def model_source_from_args(args: argparse.Namespace):
+    """The :class:`~workbench.core.source.ModelSource` the model options name."""
+    from workbench.core.errors import ParameterError
+    from workbench.core.source import ModelSource
 
-    given = [args.input_size, args.channels, args.mean, args.std]
-    if all(v is None for v in given):
-        return None
-    if args.input_size is None:
-        raise UsageError("--input-size is needed with --channels/--mean/--std")
     try:
-        parts = [int(v) for v in args.input_size.lower().replace("×", "x").split("x")]
-    except ValueError:
-        raise UsageError(f"--input-size: '{args.input_size}' is not of the form HxW") from None
-    if len(parts) == 1:
-        parts *= 2
-    if len(parts) != 2:
-        raise UsageError(f"--input-size: '{args.input_size}' is not of the form HxW")
-    channels = args.channels or 3
-    try:
-        return InputSpec(
-            channels=channels, height=parts[0], width=parts[1],
-            mean=floats(args.mean, "--mean") or (0.0,),
-            std=floats(args.std, "--std") or (1.0,),
-        )
-    except ValueError as error:
-        raise UsageError(f"input spec: {error}") from None
+        return ModelSource.from_cli_args(args)
+    except ParameterError as error:
+        raise UsageError(str(error)) from None
 
 
 def load_model_from_args(args: argparse.Namespace):
-    from workbench.core.device import choose_device
-    from workbench.core.loaders import load_labels_file, load_model
-
-    device = choose_device(args.device)  # an unknown or absent device is refused before loading
-    labels = load_labels_file(args.labels) if args.labels else None
-    return load_model(
-        args.model, arch=args.arch, input_spec=input_spec(args), labels=labels,
-        device=device, trust_pickle=args.trust_pickle,
-    )
+    """The model the options name, loaded as the GUI loads it (:meth:`ModelSource.load`)."""
+    return model_source_from_args(args).load()
 
 
 def load_data_from_args(args: argparse.Namespace, model):

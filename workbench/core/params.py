@@ -172,3 +172,22 @@ def _coerce(info: ParamInfo, value: Any) -> Any:
         raise ParameterError(
             f"parameter '{info.name}': {value!r} is not a valid {kind.__name__}"
         ) from None
+
+
+def format_number(value: float) -> str:
+    """A float as short as it can be written exactly enough (``0.03``, ``1e-05``, ``2``)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return str(value)
+    if not math.isfinite(value):
+        return str(value)
+    text = f"{value:.8g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        if "." in mantissa:
+            mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}e{int(exponent)}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text

@@ -32,8 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.spec import InputSpec
-from workbench.gui.shell.model_switch import recorded_input_shape
-from workbench.gui.state import ModelSource
+from workbench.core.source import ModelSource, recorded_input_shape
 
 MODEL_FILE_FILTER = (
     "Model files (*.pt2 *.pt *.pth *.ts *.jit *.safetensors *.bin *.ckpt);;All files (*)"

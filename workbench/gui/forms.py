@@ -30,30 +30,12 @@ from PySide6.QtWidgets import (
 
 from workbench.core.errors import ParameterError
 from workbench.core.params import ParamInfo, describe
+from workbench.core.params import format_number  # noqa: F401 - re-exported for the widgets
 
 ERROR_COLOR = "#c62828"
 _WIDE = 1e12  # spin box range: typing is never blocked, the declared bounds are checked instead
 _INT_WIDE = 2**31 - 1
 _DECIMALS = 10
-
-
-def format_number(value: float) -> str:
-    """A float as short as it can be written exactly enough (``0.03``, ``1e-05``, ``2``)."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int):
-        return str(value)
-    if not math.isfinite(value):
-        return str(value)
-    text = f"{value:.8g}"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        if "." in mantissa:
-            mantissa = mantissa.rstrip("0").rstrip(".")
-        return f"{mantissa}e{int(exponent)}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
 
 
 def _float_step(info: ParamInfo) -> float:

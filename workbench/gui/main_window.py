@@ -291,10 +291,6 @@ class MainWindow(QMainWindow):
         """Load a model; on failure show why and keep the previous model and images. The images
         shown are kept, converted to the new model's input, unless they were the previous model's
         own samples and the new model has its own (:mod:`workbench.gui.shell.model_switch`)."""
-        from workbench.core.loaders import load_labels_file
-        from workbench.core.loaders import load_model as load
-        from workbench.core.spec import InputSpec
-
         if self.state.busy:
             self.show_error("Stop the running attack before opening another model.")
             self.model_panel._show_model(self.state.model)
@@ -302,18 +298,7 @@ class MainWindow(QMainWindow):
         previous_model, previous_images = self.state.model, self.state.images
         try:
             with _busy_cursor():
-                if source.builtin:
-                    model = load(source.source, device=self.device)
-                else:
-                    spec = None
-                    if source.input_size is not None:
-                        spec = InputSpec(
-                            channels=source.channels or 3, height=source.input_size[0], width=source.input_size[1],
-                            mean=tuple(source.mean or (0.0,)), std=tuple(source.std or (1.0,)),
-                        )
-                    labels = load_labels_file(source.labels_file) if source.labels_file else None
-                    model = load(source.source, arch=source.arch, input_spec=spec, labels=labels,
-                                 device=self.device, trust_pickle=source.trust_pickle)
+                model = source.load(device=self.device)
         except Exception as error:  # noqa: BLE001 - shown to the user, never raised
             shape = (source.channels or 3, *source.input_size) if source.input_size and not source.builtin else None
             why = (shape and input_mismatch(source.source, shape, source.trust_pickle)) or describe_error(error)

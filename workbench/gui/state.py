@@ -13,21 +13,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-
-@dataclass(frozen=True)
-class ModelSource:
-    """How the current model was loaded, so that a run can be repeated from the command line:
-    ``source`` is a built-in id or a file path; the rest are the loader's options."""
-
-    source: str
-    arch: str | None = None
-    input_size: tuple[int, int] | None = None  # (height, width)
-    channels: int | None = None
-    mean: tuple[float, ...] | None = None
-    std: tuple[float, ...] | None = None
-    labels_file: str | None = None
-    trust_pickle: bool = False
-    builtin: bool = False
+from workbench.core.source import ModelSource  # noqa: F401 - how the model was loaded (re-exported)
 
 
 @dataclass

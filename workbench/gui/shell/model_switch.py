@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import DataLoadError
+from workbench.core.source import recorded_input_shape
 
 
 def default_data_for(model: Any) -> str | None:
@@ -43,23 +44,6 @@ def check_image_source(source: str | None) -> str:
     if source is None or not str(source).strip():
         raise DataLoadError("no images chosen: open image files, a folder or a sample set")
     return str(source)
-
-
-def recorded_input_shape(path: str | Path, trust_pickle: bool = False) -> tuple[int, int, int] | None:
-    """The C×H×W input a torch.export archive (``.pt2``) records, or None: another format, an
-    archive that records none, or one that cannot be read (the loader says why when it opens)."""
-    from workbench.core.errors import ModelLoadError
-    from workbench.core.export_archive import read_export
-    from workbench.core.loaders import detect_format
-
-    path = Path(path)
-    try:
-        if not path.is_file() or detect_format(path) != "torch-export":
-            return None
-        _module, shape = read_export(path, trust_pickle)
-    except ModelLoadError:
-        return None
-    return None if shape is None else tuple(int(d) for d in shape)
 
 
 def input_mismatch(path: str | Path, shape: tuple[int, int, int] | None, trust_pickle: bool = False) -> str:

@@ -68,22 +68,7 @@ def build_command(
     """The ``workbench attack …`` line that repeats a run. Parameters equal to their declared
     default (``defaults``) are left out; the mask is a PNG file or a rectangle in model pixels."""
     source = model if isinstance(model, ModelSource) else ModelSource(str(model), builtin=True)
-    parts = ["workbench", "attack", "--model", _quote(source.source)]
-    if not source.builtin:
-        if source.arch:
-            parts += ["--arch", _quote(source.arch)]
-        if source.input_size:
-            parts += ["--input-size", f"{source.input_size[0]}x{source.input_size[1]}"]
-        if source.channels:
-            parts += ["--channels", str(source.channels)]
-        if source.mean:
-            parts += ["--mean", ",".join(format_number(v) for v in source.mean)]
-        if source.std:
-            parts += ["--std", ",".join(format_number(v) for v in source.std)]
-        if source.labels_file:
-            parts += ["--labels", _quote(source.labels_file)]
-        if source.trust_pickle:
-            parts += ["--trust-pickle"]
+    parts = ["workbench", "attack", *(_quote(arg) for arg in source.to_cli_args())]
     parts += ["--data", _quote(data)]
     if limit is not None:
         parts += ["--limit", str(int(limit))]
