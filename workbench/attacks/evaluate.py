@@ -17,6 +17,7 @@ import torch
 from workbench.attacks.base import Attack
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import AttackResult, AttackStep, ProgressReport
+from workbench.core.goals import goal_labels
 from workbench.core.model import ModelHandle
 from workbench.core.oracle import Oracle
 
@@ -108,7 +109,7 @@ def evaluate_attack(
     started = time.perf_counter()
     clean_probs = model.predict(images).float().cpu()
     clean_pred = clean_probs.argmax(dim=1)
-    goal_labels = torch.where(labels >= 0, labels, clean_pred)
+    goals = goal_labels(labels, clean_probs)
     batches = max(1, -(-n // batch_size))
     x_adv = images.clone()
     success = torch.zeros(n, dtype=torch.bool)
@@ -120,7 +121,7 @@ def evaluate_attack(
     for b in range(batches):
         lo, hi = b * batch_size, min(n, (b + 1) * batch_size)
         events = attack.run(
-            oracle if blackbox else model, images[lo:hi], goal_labels[lo:hi], mask=mask[lo:hi],
+            oracle if blackbox else model, images[lo:hi], goals[lo:hi], mask=mask[lo:hi],
             target=None if target is None else target[lo:hi], seed=seed + b,
         )
         try:
@@ -144,7 +145,7 @@ def evaluate_attack(
     seconds = time.perf_counter() - started
     adv_pred = adv_probs.argmax(dim=1)
     evaluation = Evaluation(
-        x=images, x_adv=x_adv, labels=labels, goal_labels=goal_labels, target=target,
+        x=images, x_adv=x_adv, labels=labels, goal_labels=goals, target=target,
         clean_pred=clean_pred, adv_pred=adv_pred, adv_probs=adv_probs, success=success,
         mask=mask, iterations=iterations, queries=queries, seconds=seconds,
         queries_per_image=query_counts["queries"] if blackbox else None,

@@ -63,6 +63,7 @@ def monitor_attack(attack_id: str, assignments: list[str]):
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from workbench.core.goals import goal_labels
     from workbench.core.oracle import OracleParams
     from workbench.core.params import as_dict, build, parse_assignments
     from workbench.defenses.monitor import MonitorParams
@@ -90,9 +91,7 @@ def run(args: argparse.Namespace) -> int:
         if not 0 <= args.index < len(data):
             raise UsageError(f"--index: {args.index} is not an image of the data (0..{len(data) - 1})")
         x = data.images[args.index:args.index + 1]
-        label = int(data.labels[args.index])
-        if label < 0:  # an image without a label: attack the model's own answer
-            label = int(model.predict(x).argmax(dim=1)[0])
+        label = goal_labels(int(data.labels[args.index]), lambda: model.predict(x)[0])
         described.update(image=data.names[args.index], label=model.labels[label], attack=attack.id,
                          params=as_dict(attack.params), accounts=args.accounts, switch_every=args.switch_every,
                          seed=args.seed)

@@ -40,6 +40,7 @@ from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.goals import goal_labels
 from workbench.defenses.base import Adaptive, DefendedModel
 from workbench.defenses.evaluation import (
     DefenseEvaluation,
@@ -359,9 +360,7 @@ class DefensesLab(Lab):
         except WorkbenchError as error:
             return self._refuse(error)
         x = torch.from_numpy(np.ascontiguousarray(state.current_image(), dtype=np.float32))[None]
-        label = state.current_label()
-        if label < 0:  # an image without a label: attack the model's own answer
-            label = int(model.predict(x).argmax(dim=1)[0])
+        label = goal_labels(state.current_label(), lambda: model.predict(x)[0])
         y = torch.tensor([label])
         seed = state.seed
         view.start("attack")

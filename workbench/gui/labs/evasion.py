@@ -4,8 +4,9 @@ It composes widgets — the mask canvas and its toolbar, the original │ pertur
 adversarial triptych, the confidence curves, the top-k bars, the decision-boundary slice and the
 attack panel — and contains no algorithm: a run is the attack's event generator from the
 registry, wrapped by :func:`workbench.audit.boundary.with_boundary_slices` (slices computed in
-the worker thread) and :func:`workbench.core.tracking.track` (one history point per iteration),
-handed to the shared :class:`~workbench.gui.worker.TaskWorker`.
+the worker thread) and :func:`workbench.core.tracking.track` (one history point per iteration) —
+the engine's recipe :func:`workbench.audit.live.live_run` — handed to the shared
+:class:`~workbench.gui.worker.TaskWorker`.
 
 The attack runs on the current image (a batch of one), with the image's mask rasterized to the
 model's resolution (no mask, or an empty one: every pixel may change). "Run on all images"
@@ -51,8 +52,6 @@ except ImportError:  # pragma: no cover - the audit package is part of the workb
     BoundarySlice = None  # type: ignore[assignment]
 
 
-BOUNDARY_RESOLUTION = 31  # grid points per side of the decision-boundary slice
-BOUNDARY_INTERVAL_S = 0.4  # at most this often, within a share of the run's time (live_slices.py)
 # Live redraw cadence. Every millisecond the GUI thread spends drawing is taken from the attack
 # (the worker thread shares the CPU and Python's GIL with it), and everything drawn in one pass
 # of the event loop adds up to one stall of the window, so the views redraw less often than the
@@ -309,69 +308,38 @@ class EvasionLab(Lab):
         return True
 
     def _prepare(self):
-        import torch
-
-        from workbench.audit.boundary import with_boundary_slices
-        from workbench.core.tracking import track
+        """The live run's record and its event factory, from the panel and the current image
+        (the recipe itself is :func:`workbench.audit.live.live_run`)."""
+        from workbench.audit.live import live_run
 
         state = self.state
         model, index = state.model, state.current_index
         attack_class = self.attack_panel.attack_class()
         params = self.attack_panel.values()
-        attack = attack_class(**params)  # validated: ParameterError names the key
         x_np = np.ascontiguousarray(state.current_image(), dtype=np.float32)
-        x = torch.from_numpy(x_np).unsqueeze(0)
-        probs_clean = self._clean_probs(index, x)
-        true_class = state.current_label()
-        if true_class < 0:  # images without a label: attack the model's own answer
-            true_class = int(np.argmax(probs_clean))
-        target = state.target_class if state.targeted else None
-        if target is not None and target == true_class:
-            raise WorkbenchError(
-                f"The target class is the image's own class ({model.labels[target]}): pick another target."
-            )
-        mask_np = effective_mask(state.mask(index))
-        mask = None if mask_np is None else torch.from_numpy(mask_np)[None, None]
-        y = torch.tensor([true_class])
-        target_t = None if target is None else torch.tensor([target])
-        seed = state.seed
-
-        access = model  # white-box attacks get the model itself, black-box ones an oracle
-        black_box = attack_class.access != "white-box"
-        x_extent = None  # curves over iterations, or over the queries an oracle run may spend
-        if black_box:
-            from workbench.core.oracle import Oracle, OracleParams
-            from workbench.core.params import build
-
-            access = Oracle(model, build(OracleParams, state.oracle_params))
-            planned = attack.planned_queries()
-            planned = min(planned, access.budget) if access.budget else planned
-            x_extent = float(planned) if planned > 1 else None  # a transfer asks once: iterations
-
-        def events():  # called in the worker thread
-            stream = attack.run(access, x, y, mask=mask, target=target_t, seed=seed)
-            stream = with_boundary_slices(
-                stream, model, 0, x, mask, seed=seed, resolution=BOUNDARY_RESOLUTION,
-                min_interval_s=BOUNDARY_INTERVAL_S,
-            )
-            return track(stream, x, true_class, target_class=target)
-
+        run = live_run(
+            model, attack_class(**params), x_np, state.current_label(),  # ParameterError names the key
+            clean_probs=self._clean_probs(index), mask=state.mask(index),
+            target=state.target_class if state.targeted else None, seed=state.seed,
+            oracle_params=state.oracle_params,
+        )
         live = _Live(
             run_id=state.new_run_id(), attack_id=attack_class.id, attack_title=attack_class.title,
-            params=dict(params), seed=seed, x=x_np, true_class=true_class, target_class=target,
-            mask=mask_np, labels=list(model.labels), model_id=model.model_id,
+            params=dict(params), seed=run.seed, x=x_np, true_class=run.true_class, target_class=run.target_class,
+            mask=run.mask_array, labels=list(model.labels), model_id=model.model_id,
             device=self.device_text(), image_index=index, image_name=state.current_name(),
-            probs_clean=probs_clean,
-            oracle=state.oracle_params if black_box else {}, black_box=black_box, x_extent=x_extent,
-            budget=access.budget if black_box else 0,
+            probs_clean=run.probs_clean,
+            oracle=state.oracle_params if run.black_box else {}, black_box=run.black_box, x_extent=run.x_extent,
+            budget=run.budget,
         )
-        return live, events
+        return live, run.events
 
-    def _clean_probs(self, index: int, x) -> np.ndarray:
+    def _clean_probs(self, index: int) -> np.ndarray | None:
+        """The image's clean scores when the gallery has them (else the run predicts them)."""
         predictions = self.state.predictions
         if predictions is not None and 0 <= index < len(predictions):
             return np.asarray(predictions[index], dtype=np.float32)
-        return self.state.model.predict(x)[0].numpy()  # one image: a trivial forward pass
+        return None
 
     @staticmethod
     def color_scale(attack_id: str, params: dict) -> float | None:

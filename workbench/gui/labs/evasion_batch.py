@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject
 from workbench.attacks.evaluate import BatchStep, Evaluation
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import AttackResult, AttackStep
+from workbench.core.goals import goal_labels
 from workbench.core.mask_policy import batch_masks
 from workbench.gui.widgets.results_table import ResultRow
 
@@ -206,8 +207,7 @@ class BatchRunner(QObject):
 
     def _true(self, index: int) -> int:
         live = self._live or self._last
-        true = int(live.true[index])
-        return true if true >= 0 else int(np.argmax(live.clean_probs[index]))
+        return goal_labels(int(live.true[index]), live.clean_probs[index])
 
     def _add_results(self, start: int, result: AttackResult) -> None:
         live = self._live
