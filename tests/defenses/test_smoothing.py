@@ -51,3 +51,18 @@ def test_certify_streams_counts_and_repeats_under_a_seed(fashion_model, fashion_
 def test_certify_rejects_bad_images(fashion_model):
     with pytest.raises(WorkbenchError):
         list(Smoothing(fashion_model).certify(torch.full((1, 1, 28, 28), float("nan"))))
+
+
+def test_noise_trained_variants_come_from_the_cards_not_the_ids(monkeypatch):
+    from workbench.core import loaders
+    from workbench.defenses.smoothing import noise_trained_variants
+
+    assert noise_trained_variants("fashion-cnn") == {
+        0.12: "fashion-cnn-noise-0.12", 0.25: "fashion-cnn-noise-0.25", 0.5: "fashion-cnn-noise-0.5",
+    }
+    assert noise_trained_variants("fashion-cnn-pgd") == {} and noise_trained_variants("signs-cnn") == {}
+    cards = [{"id": "robust-a", "noise_sigma": 0.3, "base_model": "net"},
+             {"id": "net-noise-0.7", "base_model": "net"},  # an id that looks noise-trained, a card that is not
+             {"id": "other", "noise_sigma": 0.1, "base_model": "other-net"}]
+    monkeypatch.setattr(loaders, "builtin_models", lambda: cards)
+    assert noise_trained_variants("net") == {0.3: "robust-a"}

@@ -204,7 +204,10 @@ def test_noise_trained_models_are_offered_for_certification(qtbot, lab, monkeypa
     shipped = [lab.certify.model.itemData(i)[0] for i in range(lab.certify.model.count())]
     assert shipped == ["fashion-cnn", "fashion-cnn-noise-0.12", "fashion-cnn-noise-0.25", "fashion-cnn-noise-0.5"]
     assert lab.certify.model_id() == "fashion-cnn-noise-0.25" and lab.certify.params()["sigma"] == 0.25
-    cards = [{"id": "fashion-cnn"}, {"id": "fashion-cnn-noise-0.3"}, {"id": "fashion-cnn-noise-0.7"}, {"id": "other-noise-0.25"}]
+    cards = [{"id": "fashion-cnn"},  # noise-trained variants are found from their cards' noise_sigma and base model
+             {"id": "fashion-cnn-noise-0.3", "noise_sigma": 0.3, "base_model": "fashion-cnn"},
+             {"id": "fashion-cnn-noise-0.7", "noise_sigma": 0.7, "base_model": "fashion-cnn"},
+             {"id": "other-noise-0.25", "noise_sigma": 0.25, "base_model": "other"}]
     monkeypatch.setattr(loaders, "builtin_models", lambda: cards)
     fresh = DefensesLab(lab.state, lab.worker)  # a window opened with these models installed
     qtbot.addWidget(fresh)

@@ -45,19 +45,19 @@ def run(args: argparse.Namespace) -> int:
     for event in args.progress.track(run(data.images, data.labels)):
         if isinstance(event, CertifyResult):
             result = event
-    known = result.labels >= 0
-    answered = result.predictions >= 0
+    found = result.summary(radii, certified=not args.predict)
+    certified, median = found["certified_accuracy"], found["median_radius"]
     summary = {
         "model": model.model_id,
         "data": data.source,
         "images": len(data),
         **as_dict(params),
         "mode": "predict" if args.predict else "certify",
-        "abstained": int((~answered).sum()),
-        "accuracy": round(float(((result.predictions == result.labels) & known).sum()) / max(int(known.sum()), 1), 6),
-        "certified_accuracy": {f"{r:g}": round(result.certified_accuracy(r), 6) for r in radii} if not args.predict else None,
-        "median_radius": round(float(result.radii[answered].median()), 6) if answered.any() and not args.predict else None,
-        "seconds": round(result.seconds, 3),
+        "abstained": found["abstained"],
+        "accuracy": round(found["accuracy"], 6),
+        "certified_accuracy": None if certified is None else {f"{r:g}": round(v, 6) for r, v in certified.items()},
+        "median_radius": None if median is None else round(median, 6),
+        "seconds": round(found["seconds"], 3),
         "samples_per_second": round(len(data) * ((params.n0 if not args.predict else 0) + params.n) / max(result.seconds, 1e-9)),
     }
     lines = [f"{summary['mode']}: {model.model_id}, σ = {params.sigma:g}, n = {params.n}, α = {params.alpha:g}, "

@@ -11,8 +11,9 @@ before it crosses a thread boundary.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
+import numpy as np
 import torch
 
 
@@ -173,6 +174,29 @@ class CertifyResult:
             return float("nan")
         hit = (self.predictions == self.labels) & (self.radii >= radius) & known
         return float(hit.sum()) / float(known.sum())
+
+    def summary(self, radii: Sequence[float] = (), *, certified: bool = True) -> dict[str, Any]:
+        """What the command line prints and the Certify page shows: ``images``, ``abstained``,
+        ``accuracy`` (of the smoothed predictions over the labelled images; 0 without labels),
+        ``certified_accuracy`` at each of ``radii`` ({radius: fraction}; None for PREDICT,
+        ``certified=False``), ``median_radius`` over the answered images (the lower middle one;
+        None when all abstain or for PREDICT) and ``seconds``. Works on tensors and on the GUI's
+        NumPy snapshot alike."""
+        predictions, labels, radii_of = (_numpy(v) for v in (self.predictions, self.labels, self.radii))
+        known, answered = labels >= 0, predictions >= 0
+        ordered = np.sort(radii_of[answered])
+        return {
+            "images": int(len(predictions)),
+            "abstained": int((~answered).sum()),
+            "accuracy": float(((predictions == labels) & known).sum()) / max(int(known.sum()), 1),
+            "certified_accuracy": {float(r): self.certified_accuracy(float(r)) for r in radii} if certified else None,
+            "median_radius": float(ordered[(len(ordered) - 1) // 2]) if certified and len(ordered) else None,
+            "seconds": float(self.seconds),
+        }
+
+
+def _numpy(values: Any) -> np.ndarray:
+    return values.detach().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values)
 
 
 @dataclass(frozen=True)

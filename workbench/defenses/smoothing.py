@@ -142,3 +142,13 @@ def _checked(x: torch.Tensor, model: ModelHandle) -> torch.Tensor:
     if not torch.isfinite(x).all() or x.min() < 0 or x.max() > 1:
         raise WorkbenchError("images must have finite values in [0, 1]")
     return x.detach().float()
+
+
+def noise_trained_variants(model_id: str) -> dict[float, str]:
+    """The built-in models trained under Gaussian noise from ``model_id``, by σ: the cards that
+    declare a ``noise_sigma`` and name ``model_id`` as their ``base_model`` (smoothing at σ works
+    best over the variant trained at that σ)."""
+    from workbench.core.loaders import builtin_models
+
+    return {float(card["noise_sigma"]): str(card["id"]) for card in builtin_models()
+            if card.get("noise_sigma") is not None and card.get("base_model") == model_id}

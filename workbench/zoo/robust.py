@@ -161,7 +161,8 @@ def train_robust_fashion(
                              parameters=sum(p.numel() for p in inner.parameters()),
                              metrics=metrics, training=training, command=command)
         return {**content, "id": model_id, "title": title, "description": description,
-                **({"noise_sigma": sigma} if sigma is not None else {"adversarial_eps": PGD_EPS})}
+                **({"noise_sigma": sigma} if sigma is not None else {"adversarial_eps": PGD_EPS}),
+                "base_model": "fashion-cnn"}
 
     weights_path, card_path = save_model(inner, out_dir, model_id, card)
     yield TrainResult(model_id, str(weights_path), str(card_path), metrics)

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from typing import Any, Callable
 
@@ -69,7 +68,6 @@ from workbench.gui.worker import TaskWorker
 
 log = logging.getLogger(__name__)
 
-NOISE_MODEL = re.compile(r"^(?P<base>.+)-noise-(?P<sigma>[0-9.]+)$")
 SETTINGS_GROUP = "defenses"  # QSettings keys: defenses/<page> (JSON) and defenses/page (shown)
 
 
@@ -472,15 +470,10 @@ class DefensesLab(Lab):
         return load_model(model_id, device=like.device)
 
     def _noise_models(self, model) -> dict[float, str]:
-        """Built-in models trained under noise for ``model`` (``<id>-noise-<σ>``), by σ."""
-        from workbench.core.loaders import builtin_models
+        """Built-in models trained under noise for ``model``, by σ (from the model cards)."""
+        from workbench.defenses.smoothing import noise_trained_variants
 
-        found = {}
-        for card in builtin_models():
-            match = NOISE_MODEL.match(str(card.get("id", "")))
-            if match and match["base"] == model.model_id:
-                found[float(match["sigma"])] = match.string
-        return found
+        return noise_trained_variants(model.model_id)
 
     def _model_changed(self) -> None:
         model = self.state.model

@@ -271,13 +271,13 @@ class CertifyView(QWidget):
         self.curve.setData(grid, accuracy)
         self.curve_plot.getPlotItem().setXRange(0.0, float(grid[-1]), padding=0.0)
         self.progress.setValue(self.progress.maximum())
-        abstained = int((predictions < 0).sum())
+        found = result.summary((0.0, sigma))
         self.status.setText(f"Certified {n} images in {result.seconds:.1f} s (σ = {format_number(sigma)}, "
                             f"n = {result.settings.get('n', '?'):,}, α = {format_number(result.settings.get('alpha', 0))}).")
         self.summary.setText(
-            f"Certified accuracy <b>{percent(result.certified_accuracy(0.0))}</b> at radius 0, "
-            f"<b>{percent(result.certified_accuracy(sigma))}</b> at radius σ = {format_number(sigma)} · "
-            f"abstained on <b>{abstained}</b> of {n} images"
+            f"Certified accuracy <b>{percent(found['certified_accuracy'][0.0])}</b> at radius 0, "
+            f"<b>{percent(found['certified_accuracy'][sigma])}</b> at radius σ = {format_number(sigma)} · "
+            f"abstained on <b>{found['abstained']}</b> of {n} images"
         )
         self.table.setRowCount(n)
         for i in range(n):
