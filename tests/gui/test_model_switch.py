@@ -97,7 +97,7 @@ def test_an_export_archive_refuses_another_shape_and_names_the_one_it_expects(qt
     entry = {"kind": "model", "path": str(exported),
              "source": {"input_size": [224, 224], "channels": 3, "mean": [0.5], "std": [0.25]}}
     window.settings.setValue("recent", json.dumps([entry]))
-    window._rebuild_recent_menu()
+    window.recent_files.rebuild_menu()
     action = next(a for a in window.recent_menu.actions() if str(exported) in a.text())
 
     action.trigger()  # File ▸ Recent ▸ the archive, remembered with a size it was not exported for

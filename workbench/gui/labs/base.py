@@ -15,7 +15,7 @@
             ...                                    # lay the page out in self (the central area)
 
         def docks(self):                           # panels around the page, shown while current
-            return [DockSpec("privacyDock", "Leaks", self.leaks, RIGHT, share=0.25)]
+            return [DockSpec("privacyDock", "Leaks", self.leaks, RIGHT, size=0.25, stretch=0.6)]
 
         def actions(self):                         # menu entries, present only with this lab
             return [LabAction("Export &leaks CSV…", self.export_csv, menu="File", role="export")]
@@ -54,22 +54,29 @@ LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
 
 @dataclass(frozen=True)
 class DockSpec:
-    """One panel of a lab. ``split`` places it next to an earlier dock (by object name; the
-    window's own are ``modelDock``, ``galleryDock`` and ``runsDock``) ``below`` it or to its
-    ``right``; ``share`` is its default size, a fraction of the window along the split (or of
-    the window's width for the first dock of a side); ``presentation_share`` the same in
-    presentation mode (None: as ``share``). ``hidden`` docks start hidden: the lab shows them
-    when they apply (``dockWanted``)."""
+    """One panel of a lab (or of the window). The window lays out the docks of each ``area`` in
+    one line, ordered by ``priority`` (lower first; the window's run list has 100, so it ends
+    the right column): stacked for the left and right areas, side by side for the bottom one.
+
+    Proportions, as fractions of the window: ``size`` is the area's depth (the column's width
+    for left/right, the row's height for bottom), taken from the first visible dock of the
+    area; ``stretch`` is the dock's share along its area among the visible docks. The
+    ``presentation_*`` values replace them in presentation mode (None: as in normal mode);
+    ``presentation_hidden`` docks are hidden there. ``hidden`` docks start hidden: the lab
+    shows them when they apply (``dockWanted``), and they then share the room with the visible
+    docks after them in their area by ``stretch``."""
 
     name: str
     title: str
     widget: QWidget
     area: Qt.DockWidgetArea = RIGHT
-    split: str | None = None
-    direction: str = "below"  # or "right"
-    share: float | None = None
-    presentation_share: float | None = None
+    priority: int = 0
+    size: float | None = None
+    stretch: float | None = None
+    presentation_size: float | None = None
+    presentation_stretch: float | None = None
     hidden: bool = False
+    presentation_hidden: bool = False
 
 
 @dataclass(frozen=True)

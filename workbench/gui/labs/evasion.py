@@ -32,7 +32,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.events import AttackResult, AttackStep
 from workbench.core.mask_policy import effective_mask, mask_rectangle
 from workbench.core.tracking import AttackTrace
-from workbench.gui.labs.base import Lab, LabAction, register_lab
+from workbench.gui.labs.base import BOTTOM, RIGHT, DockSpec, Lab, LabAction, register_lab
 from workbench.gui.state import AppState, RunView
 from workbench.gui.widgets.attack_panel import AttackPanel
 from workbench.gui.widgets.boundary import BoundaryView
@@ -207,18 +207,22 @@ class EvasionLab(Lab):
         self._show_access()
 
     # -- layout -------------------------------------------------------------------------------------
-    def docks(self) -> list[tuple[str, str, QWidget, Qt.DockWidgetArea]]:
-        """The lab's panels for the window's dock widgets: (object name, title, widget, area)."""
-        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        right = Qt.DockWidgetArea.RightDockWidgetArea
+    def docks(self) -> list[DockSpec]:
+        """The lab's panels: attack, top classes and (when black-box) the attacker's view on the
+        right; curves and the decision boundary under the page, or (batch) the results with
+        their histogram of queries. Panels shown when they apply take no tabs: Qt 6.11 leaves a
+        stray copy of the tab bar of a second tabbed group on screen."""
         return [
-            ("attackDock", "Attack", self.attack_panel, right),
-            ("topkDock", "Top classes", self.topk, right),
-            ("oracleDock", "What the attacker sees", self.oracle_view, right),
-            ("curvesDock", "Confidence curves", self.curves, bottom),
-            ("boundaryDock", "Decision boundary", self.boundary, bottom),
-            ("batchDock", "Batch results", self.results, bottom),
-            ("queryDock", "Queries to success", self.query_histogram, bottom),
+            DockSpec("attackDock", "Attack", self.attack_panel, RIGHT, 0, size=0.2, stretch=0.45,
+                     presentation_size=0.23, presentation_stretch=0.55),
+            DockSpec("topkDock", "Top classes", self.topk, RIGHT, 10, stretch=0.25, presentation_stretch=0.4),
+            DockSpec("oracleDock", "What the attacker sees", self.oracle_view, RIGHT, 20, stretch=0.467, hidden=True),
+            DockSpec("curvesDock", "Confidence curves", self.curves, BOTTOM, 0, size=0.45, stretch=0.55,
+                     presentation_size=0.5, presentation_stretch=0.58),
+            DockSpec("boundaryDock", "Decision boundary", self.boundary, BOTTOM, 10, stretch=0.45,
+                     presentation_stretch=0.42),
+            DockSpec("batchDock", "Batch results", self.results, BOTTOM, 20, stretch=0.68, hidden=True),
+            DockSpec("queryDock", "Queries to success", self.query_histogram, BOTTOM, 30, stretch=0.32, hidden=True),
         ]
 
     def actions(self) -> list[LabAction]:
