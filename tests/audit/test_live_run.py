@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
 from workbench.attacks.pgd import PGD
 from workbench.attacks.square import Square
@@ -14,25 +13,15 @@ from workbench.audit.live import live_run
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import AttackResult
 from workbench.core.goals import goal_labels
-from workbench.core.model import ModelHandle
 from workbench.core.oracle import Oracle
-from workbench.core.spec import InputSpec
 from workbench.core.tracking import AttackTrace
 
-H = W = 8
+from test_boundary import H, W, tiny_model  # noqa: F401 - the fixture: left, right and dark halves
 
 
-@pytest.fixture(scope="module")
-def model() -> ModelHandle:
-    """Class 0 likes bright left halves, class 1 bright right halves, class 2 is a constant."""
-    linear = nn.Linear(H * W, 3)
-    with torch.no_grad():
-        left = torch.zeros(H, W)
-        left[:, : W // 2] = 1.0
-        linear.weight.copy_(torch.stack([left, 1.0 - left, torch.zeros(H, W)]).reshape(3, -1))
-        linear.bias.copy_(torch.tensor([0.0, 0.0, -1.0]))
-    return ModelHandle(nn.Sequential(nn.Flatten(), linear), spec=InputSpec(1, H, W),
-                       labels=["left", "right", "dark"], model_id="tiny", device="cpu", channels_last=False)
+@pytest.fixture()
+def model(tiny_model):  # noqa: F811
+    return tiny_model
 
 
 def left_image() -> np.ndarray:

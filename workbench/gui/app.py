@@ -11,9 +11,9 @@ import os
 import sys
 from typing import Sequence
 
-ORGANIZATION = "Adversarial Workbench"
-APPLICATION = "workbench"
-DESKTOP_FILE = "adversarial-workbench"  # packaging/linux/adversarial-workbench.desktop, the icon's name
+from workbench.gui.runtime import (  # noqa: F401 - the application set-up, also used by the lab demos
+    APPLICATION, DESKTOP_FILE, ORGANIZATION, configure_plots, create_application, set_identity,
+)
 
 NO_DISPLAY_MESSAGE = (
     "workbench: no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
@@ -43,38 +43,6 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
                         help="self-test: open the window (offscreen without a display), run a short "
                         "attack, print one line and exit (0 when it works)")
     return parser.parse_known_args(list(argv))
-
-
-def create_application(argv: Sequence[str] | None = None):
-    """The QApplication (created once), named so that QSettings find the user's settings."""
-    from PySide6.QtCore import QCoreApplication
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication.instance()
-    if app is None:
-        QCoreApplication.setOrganizationName(ORGANIZATION)
-        QCoreApplication.setApplicationName(APPLICATION)
-        app = QApplication([sys.argv[0] if sys.argv else "workbench", *(argv or [])])
-    app.setApplicationDisplayName("Adversarial Workbench")
-    set_identity(app)
-    configure_plots()
-    return app
-
-
-def set_identity(app) -> None:
-    """The window icon, and the installed desktop entry the windows belong to (on Wayland)."""
-    from PySide6.QtGui import QIcon
-
-    from workbench.core.resources import resource_path
-
-    app.setDesktopFileName(DESKTOP_FILE)
-    app.setWindowIcon(QIcon(str(resource_path("icons", f"{DESKTOP_FILE}.svg"))))
-
-
-def configure_plots() -> None:
-    import pyqtgraph as pg
-
-    pg.setConfigOptions(antialias=True, background="w", foreground="k", imageAxisOrder="row-major")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,8 +16,8 @@ def run_lab_alone(lab_class: Callable[[AppState, TaskWorker], QWidget], title: s
     """Open ``lab_class`` alone (see the module documentation); returns the event loop's exit code."""
     from workbench.core.datasets import open_data
     from workbench.core.loaders import load_model
-    from workbench.gui.app import create_application
-    from workbench.gui.state import ModelSource
+    from workbench.core.source import ModelSource
+    from workbench.gui.runtime import create_application
 
     app = create_application(sys.argv[1:])
     state, worker = AppState(), TaskWorker()
