@@ -81,7 +81,7 @@ def test_every_page_comes_back_as_it_was_left(qtbot, open_lab):
     assert again.tradeoff.save_state() == expected["tradeoff"]
     assert again.tradeoff.strength_values() == [20.0, 60.0]
     assert again.monitor.calibration.value() == 123 and again.monitor.accounts.value() == 4
-    assert again.pages.currentWidget().widget() is again.tradeoff
+    assert again.pages.currentWidget().view is again.tradeoff
 
 
 def test_stale_and_broken_settings_are_ignored(qtbot, open_lab):
@@ -173,5 +173,5 @@ def test_lab_settings_survive_closing_the_window_on_the_defenses_lab(qtbot, sett
     again = _window(qtbot, settings, restore=True)
     lab = next(lab for lab in again.labs if lab.title == "Defenses")
     assert lab.compare.black_box_queries.value() == 321
-    assert lab.pages.currentWidget().widget() is lab.monitor
+    assert lab.pages.currentWidget().view is lab.monitor
     again.close()
