@@ -1,39 +1,48 @@
 """The lab protocol: how a lab declares itself to the window, and the registry of labs.
 
 **Adding a lab.** Write the engine first (a generator of typed events, see
-:mod:`workbench.gui.tasks` for events), then a lab package under ``workbench/gui/labs/``::
+:mod:`workbench.gui.tasks` for events), then a lab package ``workbench/gui/labs/<lab>/`` whose
+``__init__`` defines and registers the lab::
 
-    from workbench.gui.labs.base import DockSpec, Lab, LabAction, register_lab
+    from workbench.gui.labs.base import RIGHT, DockSpec, Lab, LabAction, register_lab
 
     @register_lab
     class PrivacyLab(Lab):
         title = "Privacy"                          # the lab switcher's tab
+        settings_group = "privacy"                 # QSettings group of its pages' settings
 
         def __init__(self, state, worker, parent=None, *, settings=None):
             super().__init__(state, worker, parent, settings=settings)
-            self.page = MyPage(self)               # settings, Run/Stop, progress, result
-            ...                                    # lay the page out in self (the central area)
+            self.leaks = LeakHistogram()           # a view shown in a dock
+            self.use_pages([MembershipPage(self), InversionPage(self)])   # RunPages, as tabs
 
-        def docks(self):                           # panels around the page, shown while current
-            return [DockSpec("privacyDock", "Leaks", self.leaks, RIGHT, size=0.25, stretch=0.6)]
+        def docks(self):                           # panels around the pages, shown while current
+            return [DockSpec("privacyDock", "Leaks", self.leaks, RIGHT, priority=5, size=0.25, stretch=0.6)]
 
         def actions(self):                         # menu entries, present only with this lab
             return [LabAction("Export &leaks CSV…", self.export_csv, menu="File", role="export")]
 
-        def run(self): return self.page.run()      # the window's Run, Stop and Pause
-        def stop(self): self.page.stop()
-        def set_paused(self, paused): self.page.set_paused(paused)
-
 and import the package from :mod:`workbench.gui.labs` (the registration order is the tab
-order). The window builds the tab, the dock widgets, the menus and the status bar from these
-declarations; it knows no lab by name, and a lab never reaches into the window: it asks through
-its signals (``message`` for the message bar, ``dockWanted`` to show or hide one of its panels)
-and its declarations (``hides_shell_docks`` for the window's own panels it has no use for).
+order). With :meth:`Lab.use_pages`, the window's Run, Stop and Pause go to the current page
+and the pages' settings are saved (when the lab hides) and restored by the base; a lab with
+another layout overrides :meth:`Lab.run`, :meth:`Lab.stop`, :meth:`Lab.set_paused` and the
+settings methods. The window builds the tab, the dock widgets (laid out and sized from the
+``DockSpec`` proportions), the menus and the status bar from these declarations; nothing in
+``gui/shell/`` changes for a new lab. It knows no lab by name, and a lab never reaches into
+the window: it asks through its signals (``message`` for the message bar, ``notice`` for the
+status bar, ``dockWanted`` to show or hide one of its panels) and its declarations
+(``hides_shell_docks`` for the window's own panels it has no use for).
 
-**Adding a page.** A page that runs something starts its generator with
-``worker.start(source, on={EventType: slot}, on_result=…, on_end=…, owner=lab)`` and gets only
-its own run's events back (:mod:`workbench.gui.tasks`); the status bar shows the run's status
-by itself. (A shared ``RunPage`` base is still to come: issue 13, item 3.)
+**Adding a page.** Subclass :class:`~workbench.gui.labs.run_page.RunPage` (its docstring is
+the guide): declare its ``Params``, supply the generator (``source``), the routing of its
+events (``routes``) and what to do with the result (``show_result``). The base builds the
+settings column, Run/Stop, progress and the result and report areas, runs it on the worker
+(``worker.start(source, on={EventType: slot}, …)``, :mod:`workbench.gui.tasks`) and
+persists its settings.
+
+**Adding an event**: :mod:`workbench.gui.tasks`. **Adding a command**: a module in
+:mod:`workbench.cli` (one per command) that runs the same engine generator with the shared
+options and progress printer; a test checks that the command and the page agree.
 
 **Settings.** ``save_settings``/``restore_settings`` are called with the window's QSettings
 (``self.settings``) when the window closes and when the lab is created; store under the lab's
@@ -45,7 +54,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
 BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
@@ -101,6 +110,7 @@ class Lab(QWidget):
     bool)`` — one of the lab's panels applies now or no longer does."""
 
     title: ClassVar[str] = "Lab"
+    settings_group: ClassVar[str] = ""  # QSettings group of the pages' settings (default: the title)
     hides_shell_docks: ClassVar[tuple[str, ...]] = ()  # window panels hidden while the lab is shown
     message = Signal(str, str)
     notice = Signal(str)  # a passing note for the status bar only ("Saved … to …")
@@ -111,6 +121,32 @@ class Lab(QWidget):
         self.state = state
         self.worker = worker
         self.settings = settings if settings is not None else QSettings()
+        self.run_pages: tuple = ()  # the lab's RunPages (see use_pages)
+        self.pages: QTabWidget | None = None
+
+    def use_pages(self, pages) -> QTabWidget:
+        """Lay ``pages`` (:class:`~workbench.gui.labs.run_page.RunPage`) out as tabs that fill
+        the lab, restore their stored settings; Run, Stop, Pause and the settings then go to
+        them (the page shown is kept too)."""
+        self.run_pages = tuple(pages)
+        self.pages = QTabWidget()
+        for page in self.run_pages:
+            self.pages.addTab(page, page.title)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.pages)
+        self.restore_settings()
+        for page in self.run_pages:
+            page.apply_advanced()
+        return self.pages
+
+    def current_page(self):
+        return self.run_pages[self.pages.currentIndex()] if self.run_pages else None
+
+    def hideEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().hideEvent(event)
+        if self.run_pages:
+            self.save_settings()  # the user leaves the lab, or closes the window
 
     # -- declarations -----------------------------------------------------------------------------
     def docks(self) -> list[DockSpec]:
@@ -134,22 +170,43 @@ class Lab(QWidget):
         """The run list's "Export printable…" on one of the lab's runs; False where it has none."""
         return False
 
+    def is_running(self) -> bool:
+        return any(page.is_running() for page in self.run_pages)
+
     def run(self) -> bool:
         """The window's Run: start the current page's run; False (with a message) if it cannot."""
-        return False
+        page = self.current_page()
+        return bool(page is not None and page.run())
 
     def stop(self) -> None:
         """The window's Stop."""
+        for page in self.run_pages:
+            page.stop()
 
     def set_paused(self, paused: bool) -> None:
         """The window's Pause."""
+        for page in self.run_pages:
+            page.set_paused(paused)
 
     # -- settings -----------------------------------------------------------------------------------
+    def _group(self) -> str:
+        return self.settings_group or self.title.lower()
+
     def save_settings(self) -> None:
-        """Store what the user set into ``self.settings``."""
+        """Store what the user set into ``self.settings`` (by default: every page's settings
+        and the page shown, under the lab's group)."""
+        for page in self.run_pages:
+            page.save_settings(self.settings, self._group())
+        if self.run_pages:
+            self.settings.setValue(f"{self._group()}/page", self.pages.currentIndex())
 
     def restore_settings(self) -> None:
         """Back to what :meth:`save_settings` stored; never fails on stale values."""
+        for page in self.run_pages:
+            page.restore_settings(self.settings, self._group())
+        shown = self.settings.value(f"{self._group()}/page") if self.run_pages else None
+        if isinstance(shown, (int, str)) and str(shown).isdigit() and int(shown) < self.pages.count():
+            self.pages.setCurrentIndex(int(shown))
 
 
 _REGISTRY: list[type[Lab]] = []

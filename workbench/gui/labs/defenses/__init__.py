@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QSettings, Signal
-from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from workbench.core.errors import WorkbenchError
 from workbench.defenses.evaluation_warnings import large_eps
@@ -29,8 +29,6 @@ from workbench.gui.labs.defenses.pages import CertifyPage, ComparePage, Tradeoff
 from workbench.gui.state import AppState
 from workbench.gui.worker import TaskWorker
 
-SETTINGS_GROUP = "defenses"  # QSettings keys: defenses/<page> (JSON) and defenses/page (shown)
-
 
 @register_lab
 class DefensesLab(Lab):
@@ -39,72 +37,26 @@ class DefensesLab(Lab):
     the lab while the lab is shown."""
 
     title = "Defenses"
+    settings_group = "defenses"  # QSettings keys: defenses/<page> (JSON) and defenses/page (shown)
     taskFinished = Signal(str)
     hides_shell_docks = ("runsDock",)  # the window's run list: evasion runs only
 
     def __init__(self, state: AppState, worker: TaskWorker, parent: QWidget | None = None, *,
                  settings: QSettings | None = None) -> None:
         super().__init__(state, worker, parent, settings=settings)
-        self.run_pages = (ComparePage(self), CertifyPage(self), TradeoffPage(self), MonitorPage(self))
+        self.use_pages([ComparePage(self), CertifyPage(self), TradeoffPage(self), MonitorPage(self)])
         self.compare, self.certify, self.tradeoff, self.monitor = (page.view for page in self.run_pages)
-        self.pages = QTabWidget()
         self.pages.setObjectName("defensePages")
         for page in self.run_pages:
-            self.pages.addTab(page, page.title)
             page.runEnded.connect(self.taskFinished)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.pages)
         state.modelChanged.connect(lambda _model: self._model_changed())
         theme.theme_signals().changed.connect(self._restyle)
-        self.restore_settings()
         self._model_changed()
-        for page in self.run_pages:
-            page.apply_advanced()
         self._restyle()
-
-    # -- the window's interface ---------------------------------------------------------------------
-    def hideEvent(self, event) -> None:  # noqa: N802 - Qt API
-        super().hideEvent(event)
-        self.save_settings()  # the user leaves the lab, or closes the window
-
-    def current_page(self):
-        return self.run_pages[self.pages.currentIndex()]
-
-    def is_running(self) -> bool:
-        return any(page.is_running() for page in self.run_pages)
-
-    def run(self) -> bool:
-        """The current page's main action (the window's Run)."""
-        return self.current_page().run()
 
     def show_page(self, view: QWidget) -> None:
         """Make the page of ``view`` (one of the lab's four) the visible one."""
         self.pages.setCurrentIndex([page.view for page in self.run_pages].index(view))
-
-    def stop(self) -> None:
-        for page in self.run_pages:
-            page.stop()
-
-    def set_paused(self, paused: bool) -> None:
-        for page in self.run_pages:
-            page.set_paused(paused)
-
-    # -- settings -----------------------------------------------------------------------------------
-    def save_settings(self) -> None:
-        """What is set on every page, and the page shown, into the settings."""
-        for page in self.run_pages:
-            page.save_settings(self.settings, SETTINGS_GROUP)
-        self.settings.setValue(f"{SETTINGS_GROUP}/page", self.pages.currentIndex())
-
-    def restore_settings(self) -> None:
-        """Back to the stored settings; what no longer fits is ignored (the page keeps its
-        defaults); it never stops the lab from opening."""
-        for page in self.run_pages:
-            page.restore_settings(self.settings, SETTINGS_GROUP)
-        shown = self.settings.value(f"{SETTINGS_GROUP}/page")
-        if isinstance(shown, (int, str)) and str(shown).isdigit() and int(shown) < self.pages.count():
-            self.pages.setCurrentIndex(int(shown))
 
     # -- what the pages share -------------------------------------------------------------------------
     def batch(self, count: int):
