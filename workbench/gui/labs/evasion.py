@@ -33,6 +33,7 @@ from workbench.core.events import AttackResult, AttackStep
 from workbench.core.mask_policy import effective_mask, mask_rectangle
 from workbench.core.tracking import AttackTrace
 from workbench.gui.labs.base import BOTTOM, RIGHT, DockSpec, Lab, LabAction, register_lab
+from workbench.gui.labs.run_page import RunControl
 from workbench.gui.state import AppState, RunView
 from workbench.gui.widgets.attack_panel import AttackPanel
 from workbench.gui.widgets.boundary import BoundaryView
@@ -129,7 +130,7 @@ class EvasionLab(Lab):
                  settings: QSettings | None = None) -> None:
         super().__init__(state, worker, parent, settings=settings)
         self._live: _Live | None = None
-        self._handle = None  # the live run's TaskHandle
+        self.live_control = RunControl(self, on_end=self._on_end)  # the live run's plumbing
         self._showing_image = -1
         self._curves_shown_at = 0.0
         self._curves_timer = QTimer(self)
@@ -292,8 +293,7 @@ class EvasionLab(Lab):
         on = {AttackTrace: self._on_trace, AttackStep: self._show_step}
         if BoundarySlice is not None:
             on[BoundarySlice] = self._on_slice
-        self._handle = self.worker.start(source, on=on, on_result=self._on_finished, on_end=self._on_end,
-                                         owner=self, device=live.device)
+        self.live_control.start(source, on, self._on_finished, device=live.device)
         self.state.set_selected_run(-1)
         self.boundary.clear()  # the previous run's slice does not stand for this one
         self.triptych.set_fixed_scale(self.color_scale(live.attack_id, live.params))
@@ -307,7 +307,6 @@ class EvasionLab(Lab):
             self.oracle_view.set_white_box()
         self.triptych.set_images(live.x, live.x, (prediction_title("Original", live.probs_clean, live.labels), "Adversarial: starting…"))
         self.topk.set_probabilities(live.probs_clean, live.labels, live.true_class, live.target_class)
-        self.state.set_busy(True)
         self._emit_status()
         return True
 
@@ -358,13 +357,11 @@ class EvasionLab(Lab):
         return None
 
     def set_paused(self, paused: bool) -> None:
-        if self._live is not None and self._handle is not None:
-            self._handle.set_paused(paused)
+        self.live_control.set_paused(paused)
         self.batch.set_paused(paused)
 
     def stop(self) -> None:
-        if self._live is not None and self._handle is not None:
-            self._handle.cancel()
+        self.live_control.stop()
         self.batch.stop()
 
     # -- the run's events ---------------------------------------------------------------------------
@@ -447,7 +444,6 @@ class EvasionLab(Lab):
             self._on_cancelled()
         elif state == "failed":
             self._on_failed(message)
-        self._handle = None
 
     def _on_finished(self, result: Any) -> None:
         live = self._live
@@ -466,7 +462,7 @@ class EvasionLab(Lab):
         success = bool(np.asarray(result.success).reshape(-1)[0])
         live.iteration = int(result.iterations)
         live.queries = int(getattr(result, "queries", 0) or live.queries)
-        seconds = max(self._handle.elapsed(), 1e-9)
+        seconds = max(self.live_control.elapsed(), 1e-9)
         title = self._run_title(live, probs_adv)
         run = RunView(
             run_id=live.run_id, title=title, attack_id=live.attack_id, attack_title=live.attack_title,
@@ -643,8 +639,8 @@ class EvasionLab(Lab):
     def _emit_status(self, live: _Live | None = None) -> None:
         """The run's counters that its events do not carry (the planned total, the queries)."""
         live = live or self._live
-        if live is not None and self._handle is not None:
-            self._handle.refine(counter="Iteration", rate_unit="it", done=live.iteration, total=live.total,
+        if live is not None:
+            self.live_control.refine(counter="Iteration", rate_unit="it", done=live.iteration, total=live.total,
                                 queries=live.queries)
 
     @staticmethod

@@ -27,6 +27,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.events import AttackResult, AttackStep
 from workbench.core.goals import goal_labels
 from workbench.core.mask_policy import batch_masks
+from workbench.gui.labs.run_page import RunControl
 from workbench.gui.widgets.results_table import ResultRow
 
 BATCH_SIZE = 20  # images attacked together: results appear every batch
@@ -79,7 +80,7 @@ class BatchRunner(QObject):
         self._live: _Batch | None = None
         self._last: _Batch | None = None
         self._shown_at = 0.0
-        self._handle = None  # the run's TaskHandle
+        self.control = RunControl(lab, on_end=self._on_end)  # the batch run's plumbing
         lab.results.imageActivated.connect(self.show_image)
 
     # -- running -----------------------------------------------------------------------------------
@@ -113,9 +114,7 @@ class BatchRunner(QObject):
             lab.oracle_view.set_oracle(self.state.oracle_params, live.labels)
         else:
             lab.oracle_view.set_white_box()
-        self.state.set_busy(True)
-        self._handle = self.worker.start(source, on={BatchStep: self._on_progress}, on_result=self._on_finished,
-                                         on_end=self._on_end, owner=lab, device=live.device)
+        self.control.start(source, {BatchStep: self._on_progress}, self._on_finished, device=live.device)
         lab.message.emit(f"{live.attack_title} on all {len(live.x)} images ({masks_text}).", "info")
         self._emit_status()
         return True
@@ -165,12 +164,10 @@ class BatchRunner(QObject):
         return live, events, masks_text
 
     def set_paused(self, paused: bool) -> None:
-        if self._live is not None and self._handle is not None:
-            self._handle.set_paused(paused)
+        self.control.set_paused(paused)
 
     def stop(self) -> None:
-        if self._live is not None and self._handle is not None:
-            self._handle.cancel()
+        self.control.stop()
 
     # -- the run's events ----------------------------------------------------------------------------
     def _on_progress(self, event: BatchStep) -> None:
@@ -246,7 +243,6 @@ class BatchRunner(QObject):
             self._on_cancelled()
         elif state == "failed":
             self._on_failed(message)
-        self._handle = None
 
     def _on_finished(self, result: Any) -> None:
         live = self._live
@@ -264,7 +260,7 @@ class BatchRunner(QObject):
         robust_text = f", robust accuracy {100 * robust:.1f} %" if robust is not None else ""
         self.lab.message.emit(
             f"{live.attack_title} fooled the model on {int(np.sum(result.success))} of {len(live.x)} images"
-            f"{robust_text} ({self._handle.elapsed():.1f} s). Select a row to see its adversarial image.",
+            f"{robust_text} ({self.control.elapsed():.1f} s). Select a row to see its adversarial image.",
             "info",
         )
         self._emit_status(live)
@@ -340,9 +336,9 @@ class BatchRunner(QObject):
         """The batch counters for the run status: batch, images done, the attack's iteration,
         the queries; the rate counts images."""
         live = live or self._live
-        if live is None or self._handle is None:
+        if live is None or not self.control.is_running():
             return
         done = int(live.finished.sum())
-        self._handle.refine(batch=(live.batch, live.batches), images=(done, len(live.x)), counter="Iteration",
+        self.control.refine(batch=(live.batch, live.batches), images=(done, len(live.x)), counter="Iteration",
                             done=live.iteration, total=live.total, rated=done, rate_unit="images",
                             queries=live.queries)

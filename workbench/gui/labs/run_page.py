@@ -52,6 +52,53 @@ from workbench.gui.widgets.page_parts import scrollable
 log = logging.getLogger(__name__)
 
 
+class RunControl:
+    """The plumbing of one kind of run of a lab, without a page: start the generator on the
+    lab's worker with its routes (the application is busy meanwhile), stop, pause, refine the
+    status bar's counters, and end (``on_end(status, message)``, then not busy any more).
+    :class:`RunPage` runs through one; a lab whose runs are driven from its own panels uses one
+    per kind of run (the Evasion lab's live and batch runs)."""
+
+    def __init__(self, lab, on_end: Callable[[str, str], None] | None = None) -> None:
+        self.lab, self.state, self.worker = lab, lab.state, lab.worker
+        self.task = None  # the run's TaskHandle
+        self._on_end = on_end
+
+    def start(self, source: Any, on: Mapping[type, Callable[[Any], None]], on_result: Callable[[Any], None], *,
+              device: str = "") -> None:
+        self.state.set_busy(True)
+        self.task = self.worker.start(source, on=dict(on), on_result=on_result, on_end=self._ended,
+                                      owner=self.lab, device=device)
+
+    def is_running(self) -> bool:
+        return self.task is not None
+
+    def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+    def set_paused(self, paused: bool) -> None:
+        if self.task is not None:
+            self.task.set_paused(paused)
+
+    def refine(self, **changes: Any) -> None:
+        """The status bar's counters that the events do not carry (see ``RunStatus``)."""
+        if self.task is not None:
+            self.task.refine(**changes)
+
+    def elapsed(self) -> float:
+        """Seconds the run has run, pauses excluded."""
+        return self.task.elapsed() if self.task is not None else 0.0
+
+    def _ended(self, status: str, message: str) -> None:
+        self.task = None
+        try:
+            if self._on_end is not None:
+                self._on_end(status, message)
+        finally:
+            self.state.set_busy(False)
+
+
 class RunPage(QWidget):
     """One page of a lab that runs an engine generator (see the module docstring). ``lab`` is
     the page's :class:`~workbench.gui.labs.base.Lab` (its state, worker, settings and message
@@ -65,7 +112,7 @@ class RunPage(QWidget):
     def __init__(self, lab, view: QWidget | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.lab, self.state, self.worker, self.view = lab, lab.state, lab.worker, view
-        self.task = None  # the run's TaskHandle
+        self.control = RunControl(lab, on_end=self._end)
         self.form = ParamForm(self.params) if self.params is not None else None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -156,10 +203,8 @@ class RunPage(QWidget):
         except WorkbenchError as error:
             return self.refuse(error)
         self.set_running(True)
-        self.state.set_busy(True)
         model = self.state.model
-        self.task = self.worker.start(source, on=dict(self.routes()), on_result=self.show_result, on_end=self._end,
-                                      owner=self.lab, device=str(model.device) if model is not None else "")
+        self.control.start(source, self.routes(), self.show_result, device=str(model.device) if model is not None else "")
         return True
 
     def refuse(self, error: Exception) -> bool:
@@ -173,21 +218,18 @@ class RunPage(QWidget):
         return self.state.model
 
     def is_running(self) -> bool:
-        return self.task is not None
+        return self.control.is_running()
 
     def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
+        self.control.stop()
 
     def set_paused(self, paused: bool) -> None:
-        if self.task is not None:
-            self.task.set_paused(paused)
+        self.control.set_paused(paused)
 
     def refine(self, done: float, total: float, unit: str = "it", counter: str = "Iteration") -> None:
         """The status bar's ``counter done/total`` (0: open-ended) at ``unit``/s, where the
         events do not say it themselves."""
-        if self.task is not None:
-            self.task.refine(done=int(done), total=int(total), counter=counter, rate_unit=unit)
+        self.control.refine(done=int(done), total=int(total), counter=counter, rate_unit=unit)
 
     def set_running(self, running: bool) -> None:
         if self.view is not None:
@@ -215,14 +257,13 @@ class RunPage(QWidget):
             log.warning("ignored the stored settings of the %s page", self.key, exc_info=True)
 
     def _status(self, status: RunStatus) -> None:
-        if self.task is None or self.view is not None or status.owner is not self.lab:
+        if not self.control.is_running() or self.view is not None or status.owner is not self.lab:
             return
         if status.total:
             self.progress.setRange(0, int(status.total))
             self.progress.setValue(int(status.done))
 
     def _end(self, status: str, message: str) -> None:
-        self.task = None
         if status == "failed":
             self.lab.message.emit(f"The run failed: {message}", "error")
         self.set_running(False)
