@@ -80,7 +80,7 @@ class BatchRunner(QObject):
         self._live: _Batch | None = None
         self._last: _Batch | None = None
         self._shown_at = 0.0
-        self.control = RunControl(lab, on_end=self._on_end)  # the batch run's plumbing
+        self.control = RunControl(lab, on_cancelled=self._on_cancelled, on_failed=self._on_failed)  # the batch run's plumbing
         lab.results.imageActivated.connect(self.show_image)
 
     # -- running -----------------------------------------------------------------------------------
@@ -237,12 +237,6 @@ class BatchRunner(QObject):
         if live.black_box and to_success is not None:
             live.queries_to_success.extend(int(v) for v in to_success)
             self.lab.query_histogram.set_queries(np.array(live.queries_to_success), live.budget)
-
-    def _on_end(self, state: str, message: str) -> None:
-        if state == "cancelled":
-            self._on_cancelled()
-        elif state == "failed":
-            self._on_failed(message)
 
     def _on_finished(self, result: Any) -> None:
         live = self._live

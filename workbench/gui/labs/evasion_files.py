@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog
 from workbench.core.errors import WorkbenchError
 from workbench.core.mask_policy import effective_mask, mask_rectangle
 from workbench.gui import theme
+from workbench.gui.labs.base import LabAction
 from workbench.gui.dialogs import PrintableDialog
 from workbench.gui.worker import describe_error
 
@@ -26,6 +27,30 @@ class EvasionFiles:
     def __init__(self, lab) -> None:
         self.lab = lab
         self.state = lab.state
+
+    def actions(self) -> list[LabAction]:
+        """The Evasion lab's menu entries: masks and exports in File, the batch run and the command line
+        in Run (:mod:`workbench.gui.labs.evasion_files`)."""
+        files, lab = self, self.lab
+        return [
+            LabAction("&Save mask…", files.save_mask_dialog, "Ctrl+Shift+S", "Save the current image's mask as a PNG",
+                      menu="File", role="mask"),
+            LabAction("&Load mask…", files.load_mask_dialog, "Ctrl+Shift+L", "Load a mask PNG for the current image",
+                      menu="File", role="mask"),
+            LabAction("Export &adversarial PNG…", files.export_adversarial_dialog, "Ctrl+E",
+                      "Save the adversarial image of the selected run", menu="File", role="export"),
+            LabAction("Export &perturbation PNG…", files.export_perturbation_dialog, "Ctrl+Shift+E",
+                      "Save the coloured perturbation of the selected run", menu="File", role="export"),
+            LabAction("Export p&rintable…", files.export_printable_dialog, None,
+                      "Save the selected run's perturbed region (its mask) at a physical size, to print",
+                      menu="File", role="export"),
+            LabAction("Export batch &results CSV…", files.export_results_dialog, None,
+                      "Save the batch results table as a CSV file", menu="File", role="export"),
+            LabAction("Run on &all images", lab.run_batch, "Ctrl+Shift+R",
+                      "Attack every image of the gallery and list the results", role="batch"),
+            LabAction("&Copy as command", files.copy_command, "Ctrl+Shift+C",
+                      "Copy the equivalent `workbench attack …` line", role="command", idle_only=False),
+        ]
 
     def _start_dir(self) -> str:
         return str(self.lab.settings.value("paths/last", str(Path.home())))

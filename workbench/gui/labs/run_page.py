@@ -55,14 +55,16 @@ log = logging.getLogger(__name__)
 class RunControl:
     """The plumbing of one kind of run of a lab, without a page: start the generator on the
     lab's worker with its routes (the application is busy meanwhile), stop, pause, refine the
-    status bar's counters, and end (``on_end(status, message)``, then not busy any more).
+    status bar's counters, and end (``on_cancelled()`` or ``on_failed(message)``, then
+    ``on_end(status, message)``, then not busy any more).
     :class:`RunPage` runs through one; a lab whose runs are driven from its own panels uses one
     per kind of run (the Evasion lab's live and batch runs)."""
 
-    def __init__(self, lab, on_end: Callable[[str, str], None] | None = None) -> None:
+    def __init__(self, lab, on_end: Callable[[str, str], None] | None = None, *,
+                 on_cancelled: Callable[[], None] | None = None, on_failed: Callable[[str], None] | None = None) -> None:
         self.lab, self.state, self.worker = lab, lab.state, lab.worker
         self.task = None  # the run's TaskHandle
-        self._on_end = on_end
+        self._on_end, self._on_cancelled, self._on_failed = on_end, on_cancelled, on_failed
 
     def start(self, source: Any, on: Mapping[type, Callable[[Any], None]], on_result: Callable[[Any], None], *,
               device: str = "") -> None:
@@ -93,6 +95,10 @@ class RunControl:
     def _ended(self, status: str, message: str) -> None:
         self.task = None
         try:
+            if status == "cancelled" and self._on_cancelled is not None:
+                self._on_cancelled()
+            elif status == "failed" and self._on_failed is not None:
+                self._on_failed(message)
             if self._on_end is not None:
                 self._on_end(status, message)
         finally:
