@@ -28,11 +28,12 @@ def run_lab_alone(lab_class: Callable[[AppState, TaskWorker], QWidget], title: s
     window = QMainWindow()
     lab = lab_class(state, worker)
     window.setCentralWidget(lab)
-    for name, dock_title, widget, area in lab.docks():
-        dock = QDockWidget(dock_title, window)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        window.addDockWidget(area, dock)
+    for spec in lab.docks():  # in their areas, without the window's layout and sizes
+        dock = QDockWidget(spec.title, window)
+        dock.setObjectName(spec.name)
+        dock.setWidget(spec.widget)
+        window.addDockWidget(spec.area, dock)
+        dock.setHidden(spec.hidden)
     lab.message.connect(lambda text, kind: window.statusBar().showMessage(text, 8000))
     app.aboutToQuit.connect(worker.shutdown)
     window.setWindowTitle(title)
