@@ -158,6 +158,7 @@ class EvasionLab(LiveRunEvents, EvasionViews, Lab):
             DockSpec("attackDock", "Attack", self.attack_panel, RIGHT, 0, size=0.2, stretch=0.45,
                      presentation_size=0.23, presentation_stretch=0.55),
             DockSpec("topkDock", "Top classes", self.topk, RIGHT, 10, stretch=0.25, presentation_stretch=0.4),
+            # shown (top classes hidden): 70 % of the room it shares with the run list (stretch 0.2)
             DockSpec("oracleDock", "What the attacker sees", self.oracle_view, RIGHT, 20, stretch=0.467, hidden=True),
             DockSpec("curvesDock", "Confidence curves", self.curves, BOTTOM, 0, size=0.45, stretch=0.55,
                      presentation_size=0.5, presentation_stretch=0.58),
