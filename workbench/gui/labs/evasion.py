@@ -199,17 +199,10 @@ class EvasionLab(LiveRunEvents, EvasionViews, Lab):
 
     def run(self) -> bool:
         """Start the selected attack on the current image; False (with a message) if it cannot."""
-        if self.worker.is_running():
+        prepared = self.live_control.prepare(self._prepare, self.attack_panel.run_blocker())
+        if prepared is None:
             return False
-        blocker = self.attack_panel.run_blocker()
-        if blocker:
-            self.message.emit(blocker, "error")
-            return False
-        try:
-            live, source = self._prepare()
-        except WorkbenchError as error:
-            self.message.emit(str(error), "error")
-            return False
+        live, source = prepared
         self._live = live
         # first: the views below are reset while the attack starts
         on = {AttackTrace: self._on_trace, AttackStep: self._show_step}

@@ -90,17 +90,10 @@ class BatchRunner(QObject):
     def start(self) -> bool:
         """Attack every image with the panel's settings; False (with a message) if it cannot."""
         lab = self.lab
-        if self.worker.is_running():
+        prepared = self.control.prepare(self._prepare, lab.attack_panel.run_blocker())
+        if prepared is None:
             return False
-        blocker = lab.attack_panel.run_blocker()
-        if blocker:
-            lab.message.emit(blocker, "error")
-            return False
-        try:
-            live, source, masks_text = self._prepare()
-        except WorkbenchError as error:
-            lab.message.emit(str(error), "error")
-            return False
+        live, source, masks_text = prepared
         self._live = live
         self.state.set_selected_run(-1)
         lab.results.start(live.labels, len(live.x), live.black_box)

@@ -66,6 +66,20 @@ class RunControl:
         self.task = None  # the run's TaskHandle
         self._on_end, self._on_cancelled, self._on_failed = on_end, on_cancelled, on_failed
 
+    def prepare(self, prepare: Callable[[], Any], blocker: str | None = None) -> Any:
+        """``prepare()``'s result (the run's state and source), or None when the run cannot
+        start: another run is in progress (silently), ``blocker`` says why not, or ``prepare``
+        refuses with a :class:`~workbench.core.errors.WorkbenchError` (both told to the user)."""
+        if self.worker.is_running():
+            return None
+        try:
+            if blocker:
+                raise WorkbenchError(blocker)
+            return prepare()
+        except WorkbenchError as error:
+            self.lab.message.emit(str(error), "error")
+            return None
+
     def start(self, source: Any, on: Mapping[type, Callable[[Any], None]], on_result: Callable[[Any], None], *,
               device: str = "") -> None:
         self.state.set_busy(True)
