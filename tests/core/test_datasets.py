@@ -181,7 +181,7 @@ def test_unknown_sources(source, message):
 def test_an_empty_source_never_reads_the_working_directory(tmp_path, monkeypatch, source):
     save_png(tmp_path / "private.png", image(0.5))
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(DataLoadError, match="no data given"):
+    with pytest.raises(DataLoadError, match="no images chosen"):
         open_data(source, GREY_28, CLASSES)
 
 

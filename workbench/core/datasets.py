@@ -90,7 +90,7 @@ def open_data(
     if limit is not None and limit < 1:
         raise DataLoadError(f"the image limit must be at least 1, not {limit}")
     if not source.strip():  # Path("") is the working directory: never read it by accident
-        raise DataLoadError("no data given: name a sample set, a folder, an image file or an IDX file")
+        raise DataLoadError("no images chosen: name a sample set, a folder, an image file or an IDX file")
     class_names = list(class_names)
     scheme, _, name = source.partition(":")
     if scheme == "samples" and name:

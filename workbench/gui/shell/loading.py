@@ -12,7 +12,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 
 from workbench.gui.dialogs import IMAGE_FILE_FILTER, MODEL_FILE_FILTER, OpenModelDialog
-from workbench.gui.shell.model_switch import check_image_source, default_data_for, images_after_switch, input_mismatch
+from workbench.gui.shell.model_switch import default_data_for, images_after_switch, input_mismatch
 from workbench.gui.state import AppState, ModelSource
 from workbench.gui.worker import describe_error
 
@@ -158,7 +158,7 @@ class Loader:
         from workbench.core.datasets import open_data
 
         with busy_cursor():
-            return open_data(check_image_source(source), model.spec, model.labels, limit=IMAGE_LIMIT)
+            return open_data(source, model.spec, model.labels, limit=IMAGE_LIMIT)
 
     def _set_images(self, images, model) -> None:
         with busy_cursor():

@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from workbench.core.errors import DataLoadError
 from workbench.core.source import recorded_input_shape
 
 
@@ -36,14 +35,6 @@ def images_after_switch(previous_model: Any, previous_images: Any, model: Any) -
     if own_samples and new_samples:
         return new_samples
     return source or None
-
-
-def check_image_source(source: str | None) -> str:
-    """``source`` if it names something to open; an empty one is refused (as a path it would be
-    the working directory)."""
-    if source is None or not str(source).strip():
-        raise DataLoadError("no images chosen: open image files, a folder or a sample set")
-    return str(source)
 
 
 def input_mismatch(path: str | Path, shape: tuple[int, int, int] | None, trust_pickle: bool = False) -> str:
